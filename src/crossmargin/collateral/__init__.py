@@ -1,0 +1,1 @@
+"""Collateral: valuation (haircut schedules and eligibility come with their parameter files)."""

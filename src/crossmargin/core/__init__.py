@@ -1,0 +1,1 @@
+"""Money, currencies, errors and typing aliases; imports nothing else of the package."""

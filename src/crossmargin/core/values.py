@@ -1,0 +1,57 @@
+"""Strict parsing of numbers and dates from files: name the field, never guess."""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+from crossmargin.core.errors import InputError
+
+__all__ = ["parse_date", "parse_number"]
+
+
+def parse_number(
+    value: object, *, field: str, positive: bool = False, allow_zero: bool = True
+) -> float:
+    """Return ``value`` as a finite float, or raise naming ``field``.
+
+    Parameters
+    ----------
+    value : object
+        A number or a numeric string.
+    field : str
+        Field path used in the error.
+    positive : bool
+        Require ``value > 0`` (or ``>= 0`` when ``allow_zero``).
+    allow_zero : bool
+        With ``positive``, whether zero is accepted.
+    """
+    if isinstance(value, bool) or value is None:
+        raise InputError("must be a number", field=field, value=value, has_value=True)
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError("must be a number", field=field, value=value) from None
+    if not math.isfinite(number):
+        raise InputError("must be a finite number", field=field, value=value)
+    if positive and (number < 0 or (number == 0 and not allow_zero)):
+        raise InputError(
+            "must be positive" if not allow_zero else "must not be negative",
+            field=field,
+            value=value,
+        )
+    return number
+
+
+def parse_date(value: object, *, field: str) -> date:
+    """Return ``value`` (a date or an ISO ``YYYY-MM-DD`` string) as a date."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise InputError("not a date (YYYY-MM-DD)", field=field, value=value, has_value=True)

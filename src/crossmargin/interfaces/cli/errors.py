@@ -1,0 +1,61 @@
+"""Turn engine errors into one line on stderr and a non-zero exit code."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import typer
+
+from crossmargin.core.errors import CrossmarginError
+
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "guarded", "write_atomically"]
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 1
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def guarded(func: Callable[P, R]) -> Callable[P, R]:
+    """Run a command; bad input exits 2 with one line, a bug exits 1 with one line.
+
+    Set ``CROSSMARGIN_DEBUG=1`` to see the traceback of an internal error.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except CrossmarginError as err:
+            print(f"error: {err}", file=sys.stderr)
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as err:
+            if os.environ.get("CROSSMARGIN_DEBUG"):
+                raise
+            text = " ".join(str(err).split()) or type(err).__name__
+            print(f"internal error: {type(err).__name__}: {text}", file=sys.stderr)
+            raise typer.Exit(EXIT_INTERNAL) from None
+
+    return wrapper
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename (never half-written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

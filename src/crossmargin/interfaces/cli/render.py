@@ -1,0 +1,67 @@
+"""Render margin results as JSON (stable shape) or as a rich table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from crossmargin.book.book import Book
+from crossmargin.results.margin import MarginResult
+
+__all__ = ["margin_json", "margin_table"]
+
+
+def margin_json(book: Book, results: Sequence[MarginResult], *, input_hash: str) -> str:
+    """Return the documented JSON of ``crossmargin margin``.
+
+    Shape: ``{"as_of", "currency", "input_hash", "notes", "accounts": [{"account",
+    "methods": [{"method", "initial_margin", "maintenance_margin", "components",
+    "driver", "params": {"id", "version", "source"}}]}]}``.
+    """
+    per_method = [r.accounts_json() for r in results]
+    accounts: list[dict[str, Any]] = [
+        {"account": acct, "methods": [m[a] for m in per_method]}
+        for a, acct in enumerate(book.account_ids)
+    ]
+    notes = sorted({n for r in results for n in r.notes})
+    payload = {
+        "as_of": results[0].as_of.isoformat() if results else None,
+        "currency": book.currency,
+        "input_hash": input_hash,
+        "notes": notes,
+        "accounts": accounts,
+    }
+    return json.dumps(payload, indent=2) + "\n"
+
+
+def margin_table(console: Console, book: Book, results: Sequence[MarginResult],
+                 *, title: str) -> None:
+    """Print one row per account and method: requirements and what drove them."""
+    table = Table(title=title, title_justify="left")
+    table.add_column("Account")
+    table.add_column("Method")
+    table.add_column(f"Initial ({book.currency})", justify="right")
+    table.add_column(f"Maintenance ({book.currency})", justify="right")
+    table.add_column("Largest group charge")
+    table.add_column("Driving scenario")
+    per_method = [r.accounts_json() for r in results]
+    for a, acct in enumerate(book.account_ids):
+        for m, result in zip(per_method, results, strict=True):
+            row = m[a]
+            groups = row["components"].get("groups", {})
+            top = max(groups.items(), key=lambda kv: kv[1]) if groups else ("", 0.0)
+            table.add_row(
+                acct,
+                result.method,
+                f"{row['initial_margin']:,.2f}",
+                f"{row['maintenance_margin']:,.2f}",
+                f"{top[0]} {top[1]:,.2f}" if groups else "-",
+                str(row["driver"].get("scenario", "-")),
+            )
+    console.print(table)
+    for note in sorted({n for r in results for n in r.notes}):
+        console.print(f"[dim]note: {note}[/dim]")

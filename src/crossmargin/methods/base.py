@@ -1,0 +1,89 @@
+"""What every margin methodology shares: the protocol and the account-level roll-up."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Protocol
+
+import numpy as np
+
+from crossmargin.book.book import Book
+from crossmargin.core.typing import FloatArray, IntArray
+from crossmargin.market.snapshot import MarketSnapshot
+from crossmargin.params.loader import ParamSet
+from crossmargin.results.margin import MarginResult
+
+__all__ = ["MarginMethod", "Segments", "ceil_cents", "segment_positions"]
+
+
+class MarginMethod(Protocol):
+    """A methodology: keyword-only parameters from a parameter file, one ``compute``."""
+
+    name: ClassVar[str]
+    params: ParamSet
+
+    def compute(self, book: Book, market: MarketSnapshot) -> MarginResult:
+        """Return the requirements of every account of ``book`` on ``market``."""
+        ...
+
+
+def ceil_cents(amounts: FloatArray) -> FloatArray:
+    r"""Round requirements up to the cent (conservative), leaving exact cents unchanged.
+
+    Notes
+    -----
+    :math:`\lceil 100 x - 10^{-9} |100 x| \rceil / 100`.
+    """
+    scaled = np.asarray(amounts, dtype=np.float64) * 100.0
+    out: FloatArray = np.ceil(scaled - 1e-9 * np.abs(scaled)) / 100.0
+    return out
+
+
+class Segments:
+    """Positions regrouped into (account, group) segments in CSR order.
+
+    Attributes
+    ----------
+    offsets : IntArray, shape (n_segments + 1,)
+    instrument : IntArray, shape (n_positions,)
+    quantity : FloatArray, shape (n_positions,)
+    account : IntArray, shape (n_segments,)
+    group : IntArray, shape (n_segments,)
+    """
+
+    __slots__ = ("account", "group", "instrument", "offsets", "quantity")
+
+    def __init__(self, *, offsets: IntArray, instrument: IntArray, quantity: FloatArray,
+                 account: IntArray, group: IntArray) -> None:
+        self.offsets = offsets
+        self.instrument = instrument
+        self.quantity = quantity
+        self.account = account
+        self.group = group
+
+
+def segment_positions(book: Book, instrument_group: IntArray, n_groups: int) -> Segments:
+    """Split each account's positions by the group of their instrument.
+
+    Parameters
+    ----------
+    book : Book
+    instrument_group : IntArray, shape (n_instruments,)
+        Group index of each instrument of the book.
+    n_groups : int
+        Number of groups.
+    """
+    pos_account = book.pos_account
+    key = pos_account * n_groups + instrument_group[book.pos_instrument]
+    order = np.argsort(key, kind="stable")
+    key_sorted = key[order]
+    starts = np.flatnonzero(np.r_[True, key_sorted[1:] != key_sorted[:-1]]) if key.size else \
+        np.empty(0, dtype=np.int64)
+    offsets = np.r_[starts, key_sorted.size].astype(np.int64)
+    seg_key = key_sorted[starts]
+    return Segments(
+        offsets=offsets,
+        instrument=np.ascontiguousarray(book.pos_instrument[order]),
+        quantity=np.ascontiguousarray(book.pos_quantity[order]),
+        account=(seg_key // n_groups).astype(np.int64),
+        group=(seg_key % n_groups).astype(np.int64),
+    )
