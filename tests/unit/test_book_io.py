@@ -8,8 +8,18 @@ import pandas as pd
 import pytest
 
 from crossmargin.book.instruments import (
-    Bond, CryptoSpot, Equity, Future, FutureOption, Option, Perpetual, ProductClass, Right,
-    Settlement, Style, TreasuryFuture,
+    Bond,
+    CryptoSpot,
+    Equity,
+    Future,
+    FutureOption,
+    Option,
+    Perpetual,
+    ProductClass,
+    Right,
+    Settlement,
+    Style,
+    TreasuryFuture,
 )
 from crossmargin.book.io import load_portfolio
 from crossmargin.core.errors import InputError
@@ -24,7 +34,7 @@ def test_issue_example_loads_in_documented_shape() -> None:
     assert book.account_ids == ("ACME-1",)
     kinds = [type(i) for i in book.instruments]
     assert kinds == [Equity, Future, Option, Perpetual, Future, Option, Bond]
-    spy, es, put, perp, btc_fut, btc_call, bond = book.instruments
+    spy, _es, put, perp, btc_fut, btc_call, bond = book.instruments
     assert isinstance(spy, Equity) and spy.product_class is ProductClass.BROAD_BASED_HIGH_CAP
     assert isinstance(put, Option) and put.style is Style.AMERICAN and put.right is Right.PUT
     assert isinstance(perp, Perpetual) and perp.currency == "USDT"

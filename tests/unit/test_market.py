@@ -93,5 +93,5 @@ def test_history_snapshot_refuses_stale_curve_by_default() -> None:
 def test_history_snapshot_rejects_dates_outside_and_unknown_kinds() -> None:
     with pytest.raises(InputError, match="outside the bundled history"):
         snapshot_from_history(date(1980, 1, 1))
-    with pytest.raises(InputError, match="max_stale_days.prices"):
+    with pytest.raises(InputError, match=r"max_stale_days\.prices"):
         snapshot_from_history(date(2018, 6, 29), max_stale_days={"prices": 3})

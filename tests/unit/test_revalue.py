@@ -6,8 +6,18 @@ import numpy as np
 import pytest
 
 from crossmargin.book.instruments import (
-    Bond, CryptoSpot, Equity, Future, FutureOption, Option, Perpetual, RateFuture, Right,
-    Settlement, Style, TreasuryFuture,
+    Bond,
+    CryptoSpot,
+    Equity,
+    Future,
+    FutureOption,
+    Option,
+    Perpetual,
+    RateFuture,
+    Right,
+    Settlement,
+    Style,
+    TreasuryFuture,
 )
 from crossmargin.core.errors import InputError, MissingDataError
 from crossmargin.pricing.black import black76, gbsm

@@ -30,18 +30,19 @@ _PRICE_KINDS = {"equity_index", "equity", "etf", "commodity", "crypto", "vol_ind
 
 
 def _last_on_or_before(frame: pd.DataFrame, as_of: pd.Timestamp
-                       ) -> tuple[pd.Series, pd.Series]:
-    """Return each column's last value on or before ``as_of`` and its date."""
-    upto = frame.loc[:as_of]
-    if upto.empty:
-        empty = pd.Series(np.nan, index=frame.columns)
-        return empty, pd.Series(pd.NaT, index=frame.columns)
-    last_idx = upto.apply(pd.Series.last_valid_index)
-    values = pd.Series(
-        {c: (upto.at[d, c] if d is not None and not pd.isna(d) else np.nan)
-         for c, d in last_idx.items()}
-    )
-    return values, last_idx
+                       ) -> tuple[dict[str, float], dict[str, pd.Timestamp | None]]:
+    """Return each column's last value on or before ``as_of`` and the date it was seen."""
+    upto = frame.loc[:as_of].to_numpy(dtype=np.float64)
+    valid = ~np.isnan(upto)
+    has = valid.any(axis=0) if upto.size else np.zeros(frame.shape[1], dtype=bool)
+    last = upto.shape[0] - 1 - np.argmax(valid[::-1], axis=0) if upto.size else \
+        np.zeros(frame.shape[1], dtype=np.int64)
+    values: dict[str, float] = {}
+    dates: dict[str, pd.Timestamp | None] = {}
+    for j, column in enumerate(frame.columns):
+        values[column] = float(upto[last[j], j]) if has[j] else float("nan")
+        dates[column] = pd.Timestamp(frame.index[last[j]]) if has[j] else None
+    return values, dates
 
 
 def snapshot_from_history(
@@ -83,14 +84,15 @@ def snapshot_from_history(
 
     def fresh(column: str, kind: str) -> bool:
         when = dates[column]
-        if when is None or pd.isna(when):
+        if when is None:
             return False
-        age = (stamp - pd.Timestamp(when)).days
+        age = (stamp - when).days
         if age > limits[kind]:
             return False
         if age > DEFAULT_STALE_DAYS[kind]:
-            notes[column] = (f"{column} from {pd.Timestamp(when).date()} "
-                             f"({age} days before {as_of}; allowed {limits[kind]})")
+            label = "UST curve" if column.startswith("UST_") else column
+            notes[label] = (f"{label} from {when.date()} "
+                            f"({age} days before {as_of}; allowed {limits[kind]} days)")
         return True
 
     def coverage(column: str) -> str:

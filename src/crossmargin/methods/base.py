@@ -19,7 +19,11 @@ class MarginMethod(Protocol):
     """A methodology: keyword-only parameters from a parameter file, one ``compute``."""
 
     name: ClassVar[str]
-    params: ParamSet
+
+    @property
+    def params(self) -> ParamSet:
+        """The parameter set the method was built from."""
+        ...
 
     def compute(self, book: Book, market: MarketSnapshot) -> MarginResult:
         """Return the requirements of every account of ``book`` on ``market``."""

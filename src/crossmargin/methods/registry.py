@@ -12,7 +12,7 @@ __all__ = ["METHODS", "get_method"]
 
 #: Method name -> factory building it from its latest bundled parameter set.
 METHODS: dict[str, Callable[[], MarginMethod]] = {
-    "grid": ScenarioGrid.from_params,
+    "grid": lambda: ScenarioGrid.from_params(),
 }
 
 

@@ -34,7 +34,8 @@ from crossmargin.book.refdata import refdata
 from crossmargin.core.errors import InputError
 from crossmargin.core.typing import BoolArray, FloatArray
 from crossmargin.market.snapshot import MarketSnapshot
-from crossmargin.pricing.american import bjerksund_stensland
+from crossmargin.pricing.american import american_gbsm
+from crossmargin.pricing.bonds import bond_cash_flows
 from crossmargin.pricing.black import gbsm
 from crossmargin.pricing.curves import bootstrap_zero_curve, discount_factors
 from crossmargin.pricing.implied import implied_vol
@@ -193,7 +194,7 @@ def _option_model(
                     is_call=is_call)
         if not np.any(american):
             return np.asarray(euro)
-        amer = bjerksund_stensland(spot=spot, strike=strike, time=time, rate=rate,
+        amer = american_gbsm(spot=spot, strike=strike, time=time, rate=rate,
                                    carry=carry, vol=vol, is_call=is_call)
         out: FloatArray = np.where(american, amer, euro)
         return out
@@ -267,18 +268,14 @@ def _bond_values(
     return base, np.asarray(shocked)
 
 
-def _cash_flows(coupon: float, maturity: float, frequency: int, start: float = 0.0
+def _cash_flows(coupon: float, maturity: float, frequency: int
                 ) -> tuple[FloatArray, FloatArray]:
-    """Return times after ``start`` (years) and amounts per unit face of a bullet bond."""
-    step = 1.0 / frequency
-    if maturity <= start:
+    """Return remaining payment times (years) and amounts per unit face of a bullet bond."""
+    if maturity <= 0:
         return np.empty(0), np.empty(0)
-    n = int(np.floor((maturity - start) / step + 1e-9)) + 1
-    times = maturity - step * np.arange(n)[::-1]
-    times = times[times > start + 1e-12]
-    amounts = np.full(times.shape, coupon / frequency)
-    amounts[-1] += 1.0
-    return times, amounts
+    times, amounts = bond_cash_flows(coupon=coupon, maturity=maturity, frequency=frequency)
+    keep = amounts > 0
+    return np.asarray(times[keep], dtype=np.float64), np.asarray(amounts[keep], np.float64)
 
 
 def _bonds(insts: Sequence[Instrument], ctx: _Context) -> _Priced:
@@ -306,9 +303,8 @@ def _treasury_futures(insts: Sequence[Instrument], ctx: _Context) -> _Priced:
     for k, inst in enumerate(insts):
         assert isinstance(inst, TreasuryFuture)
         t_exp, _ = ctx.times(inst.expiry, inst.label)
-        mat = t_exp + inst.deliverable_years
-        times, amounts = _cash_flows(inst.notional_coupon, mat, 2, start=t_exp)
-        pv0, pvs = _bond_values(ctx, inst.underlying, times, amounts)
+        times, amounts = _cash_flows(inst.notional_coupon, inst.deliverable_years, 2)
+        pv0, pvs = _bond_values(ctx, inst.underlying, times + t_exp, amounts)
         tenors, z0, zs = ctx.zero_curve(inst.underlying)
         t = np.array([t_exp])
         df0 = discount_factors(tenors=tenors, zero_rates=z0, times=t)[0]
@@ -386,8 +382,9 @@ def revalue(
     :math:`V_s X_s - V_0 X_0`, with :math:`V` the instrument's value in its own currency
     and :math:`X` units of reporting currency per unit of that currency.
     Options: generalised Black-Scholes-Merton (cost of carry :math:`b = r - q`; :math:`b=0`
-    for options on futures, i.e. Black-76), American exercise by Bjerksund-Stensland
-    (2002). Futures: :math:`F = S e^{(r - q) T}`; inverse contracts pay
+    for options on futures, i.e. Black-76), American exercise by the larger of the
+    Bjerksund-Stensland (1993) and (2002) approximations (both are lower bounds).
+    Futures: :math:`F = S e^{(r - q) T}`; inverse contracts pay
     :math:`\text{face}\,(1/F_0 - 1/F_1)` coins, worth :math:`\text{face}(F_1/F_0 - 1)`.
     Bonds: full price off the zero curve bootstrapped from the par curve.
 

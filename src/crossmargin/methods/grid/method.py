@@ -212,7 +212,8 @@ class ScenarioGrid:
                                   pos_instrument=seg.instrument, pos_quantity=seg.quantity,
                                   reduction=MaxLoss())
         charge = np.maximum(reduced.value, 0.0)
-        im = ceil_cents(np.bincount(seg.account, weights=charge, minlength=book.n_accounts))
+        im = ceil_cents(np.bincount(seg.account, weights=charge, minlength=book.n_accounts)
+                        .astype(np.float64))
         mm = ceil_cents(im * self.maintenance_factor)
         return MarginResult(
             method=self.name,
