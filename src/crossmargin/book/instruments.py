@@ -198,6 +198,7 @@ class TreasuryFuture(Future):
     """
 
     kind: ClassVar[str] = "treasury_future"
+    multiplier: float = 1000.0
     notional_coupon: float = 0.06
     deliverable_years: float = 7.0
     asset_class: AssetClass = AssetClass.TREASURY
@@ -216,6 +217,7 @@ class RateFuture(Future):
     """
 
     kind: ClassVar[str] = "rate_future"
+    multiplier: float = 2500.0
     tenor_years: float = 0.25
     asset_class: AssetClass = AssetClass.RATES
 

@@ -35,8 +35,8 @@ from crossmargin.core.errors import InputError
 from crossmargin.core.typing import BoolArray, FloatArray
 from crossmargin.market.snapshot import MarketSnapshot
 from crossmargin.pricing.american import american_gbsm
-from crossmargin.pricing.bonds import bond_cash_flows
 from crossmargin.pricing.black import gbsm
+from crossmargin.pricing.bonds import bond_cash_flows
 from crossmargin.pricing.curves import bootstrap_zero_curve, discount_factors
 from crossmargin.pricing.implied import implied_vol
 from crossmargin.scenarios.base import ScenarioSet, VolShift
