@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -142,9 +143,8 @@ def _vol_shocked(ctx: _Context, underlying: str, vol: FloatArray) -> FloatArray:
 _Priced = tuple[FloatArray, FloatArray]  # base values (n,), scenario values (n, S)
 
 
-def _linear(insts: Sequence[Instrument], ctx: _Context) -> _Priced:
-    rows = [ctx.spot(i.underlying_symbol) for i in insts]
-    return np.array([r[0] for r in rows]), np.stack([r[1] for r in rows])
+def _linear(inst: Instrument, ctx: _Context) -> tuple[float, FloatArray]:
+    return ctx.spot(inst.underlying_symbol)
 
 
 def _forward(ctx: _Context, fut: Future) -> tuple[float, FloatArray, float, float]:
@@ -155,32 +155,37 @@ def _forward(ctx: _Context, fut: Future) -> tuple[float, FloatArray, float, floa
     return s0 * np.exp(carry * t0), s * np.exp(carry * ts), t0, ts
 
 
-def _futures(insts: Sequence[Instrument], ctx: _Context) -> _Priced:
-    v0 = np.empty(len(insts))
-    vs = np.empty((len(insts), ctx.scenarios.size))
-    for k, inst in enumerate(insts):
-        assert isinstance(inst, Future)
-        f0, fs, _, _ = _forward(ctx, inst)
-        if inst.settlement is Settlement.INVERSE:
-            # coin-margined: P&L in coin face·(1/F0 - 1/F1), worth face·(F1/F0 - 1) in USD
-            v0[k], vs[k] = inst.multiplier, inst.multiplier * fs / f0
-        else:
-            v0[k], vs[k] = inst.multiplier * f0, inst.multiplier * fs
-    return v0, vs
+_One = tuple[float, FloatArray]  # one instrument: base value, scenario values (S,)
 
 
-def _perpetuals(insts: Sequence[Instrument], ctx: _Context) -> _Priced:
-    v0 = np.empty(len(insts))
-    vs = np.empty((len(insts), ctx.scenarios.size))
-    for k, inst in enumerate(insts):
-        assert isinstance(inst, Perpetual)
-        s0, s = ctx.spot(inst.underlying)
-        funding = ctx.market.funding.get(inst.underlying, 0.0) * ctx.horizon
-        if inst.settlement is Settlement.INVERSE:
-            v0[k], vs[k] = inst.multiplier, inst.multiplier * (s / s0 - funding)
-        else:
-            v0[k], vs[k] = inst.multiplier * s0, inst.multiplier * (s - s0 * funding)
-    return v0, vs
+def _each(pricer: Callable[[Any, _Context], _One]
+          ) -> Callable[[Sequence[Instrument], _Context], _Priced]:
+    """Lift a one-instrument pricer to a batch of instruments of one kind."""
+
+    def batch(insts: Sequence[Instrument], ctx: _Context) -> _Priced:
+        v0 = np.empty(len(insts))
+        vs = np.empty((len(insts), ctx.scenarios.size))
+        for k, inst in enumerate(insts):
+            v0[k], vs[k] = pricer(inst, ctx)
+        return v0, vs
+
+    return batch
+
+
+def _future(inst: Future, ctx: _Context) -> _One:
+    f0, fs, _, _ = _forward(ctx, inst)
+    if inst.settlement is Settlement.INVERSE:
+        # coin-margined: P&L in coin face·(1/F0 - 1/F1), worth face·(F1/F0 - 1) in USD
+        return inst.multiplier, inst.multiplier * fs / f0
+    return inst.multiplier * f0, inst.multiplier * fs
+
+
+def _perpetual(inst: Perpetual, ctx: _Context) -> _One:
+    s0, s = ctx.spot(inst.underlying)
+    funding = ctx.market.funding.get(inst.underlying, 0.0) * ctx.horizon
+    if inst.settlement is Settlement.INVERSE:
+        return inst.multiplier, inst.multiplier * (s / s0 - funding)
+    return inst.multiplier * s0, inst.multiplier * (s - s0 * funding)
 
 
 def _option_model(
@@ -256,16 +261,19 @@ def _options(
     return mult * v0, mult[col] * scen_model(vs)
 
 
+def _discount(ctx: _Context, curve: str, times: FloatArray) -> tuple[FloatArray, FloatArray]:
+    """Return discount factors at ``times``: base (n,) and shocked (n_scen, n)."""
+    tenors, z0, zs = ctx.zero_curve(curve)
+    return (discount_factors(tenors=tenors, zero_rates=z0, times=times),
+            discount_factors(tenors=tenors, zero_rates=zs, times=times))
+
+
 def _bond_values(
     ctx: _Context, curve: str, times: FloatArray, amounts: FloatArray
 ) -> tuple[float, FloatArray]:
-    """Present value of cash flows ``amounts`` at ``times`` (years), base and shocked."""
-    tenors, z0, zs = ctx.zero_curve(curve)
-    base = float(np.sum(amounts * discount_factors(tenors=tenors, zero_rates=z0, times=times)))
-    shocked = np.sum(
-        amounts[None, :] * discount_factors(tenors=tenors, zero_rates=zs, times=times), axis=-1
-    )
-    return base, np.asarray(shocked)
+    """Return the present value of ``amounts`` at ``times`` (years), base and shocked."""
+    d0, ds = _discount(ctx, curve, times)
+    return float(np.sum(amounts * d0)), np.asarray(np.sum(amounts[None, :] * ds, axis=-1))
 
 
 def _cash_flows(coupon: float, maturity: float, frequency: int
@@ -278,60 +286,36 @@ def _cash_flows(coupon: float, maturity: float, frequency: int
     return np.asarray(times[keep], dtype=np.float64), np.asarray(amounts[keep], np.float64)
 
 
-def _bonds(insts: Sequence[Instrument], ctx: _Context) -> _Priced:
-    v0 = np.empty(len(insts))
-    vs = np.empty((len(insts), ctx.scenarios.size))
-    for k, inst in enumerate(insts):
-        assert isinstance(inst, Bond)
-        maturity = year_fraction(ctx.market.as_of, inst.maturity)
-        if maturity <= 0:
-            raise InputError(f"{inst.label} matured before the valuation date",
-                             field="maturity", value=inst.maturity.isoformat())
-        times, amounts = _cash_flows(inst.coupon, maturity, inst.frequency)
-        v0[k] = _bond_values(ctx, inst.curve, times, amounts)[0]
-        # after the horizon: the remaining flows, plus the coupons received meanwhile
-        later, later_amounts = _cash_flows(inst.coupon, maturity - ctx.horizon,
-                                           inst.frequency)
-        received = amounts.sum() - later_amounts.sum()
-        vs[k] = _bond_values(ctx, inst.curve, later, later_amounts)[1] + received
-    return v0, vs
+def _bond(inst: Bond, ctx: _Context) -> _One:
+    maturity = year_fraction(ctx.market.as_of, inst.maturity)
+    if maturity <= 0:
+        raise InputError(f"{inst.label} matured before the valuation date",
+                         field="maturity", value=inst.maturity.isoformat())
+    times, amounts = _cash_flows(inst.coupon, maturity, inst.frequency)
+    base = _bond_values(ctx, inst.curve, times, amounts)[0]
+    # after the horizon: the remaining flows, plus the coupons received meanwhile
+    later, later_amounts = _cash_flows(inst.coupon, maturity - ctx.horizon, inst.frequency)
+    received = amounts.sum() - later_amounts.sum()
+    return base, _bond_values(ctx, inst.curve, later, later_amounts)[1] + received
 
 
-def _treasury_futures(insts: Sequence[Instrument], ctx: _Context) -> _Priced:
-    v0 = np.empty(len(insts))
-    vs = np.empty((len(insts), ctx.scenarios.size))
-    for k, inst in enumerate(insts):
-        assert isinstance(inst, TreasuryFuture)
-        t_exp, _ = ctx.times(inst.expiry, inst.label)
-        times, amounts = _cash_flows(inst.notional_coupon, inst.deliverable_years, 2)
-        pv0, pvs = _bond_values(ctx, inst.underlying, times + t_exp, amounts)
-        tenors, z0, zs = ctx.zero_curve(inst.underlying)
-        t = np.array([t_exp])
-        df0 = discount_factors(tenors=tenors, zero_rates=z0, times=t)[0]
-        dfs = discount_factors(tenors=tenors, zero_rates=zs, times=t)[:, 0]
-        # forward price in points per 100 face of the notional bond at delivery
-        v0[k] = inst.multiplier * 100.0 * pv0 / df0
-        vs[k] = inst.multiplier * 100.0 * pvs / dfs
-    return v0, vs
+def _treasury_future(inst: TreasuryFuture, ctx: _Context) -> _One:
+    t_exp, _ = ctx.times(inst.expiry, inst.label)
+    times, amounts = _cash_flows(inst.notional_coupon, inst.deliverable_years, 2)
+    pv0, pvs = _bond_values(ctx, inst.underlying, times + t_exp, amounts)
+    d0, ds = _discount(ctx, inst.underlying, np.array([t_exp]))
+    # forward price in points per 100 face of the notional bond at delivery
+    scale = inst.multiplier * 100.0
+    return scale * pv0 / float(d0[0]), scale * pvs / ds[:, 0]
 
 
-def _rate_futures(insts: Sequence[Instrument], ctx: _Context) -> _Priced:
-    v0 = np.empty(len(insts))
-    vs = np.empty((len(insts), ctx.scenarios.size))
-    for k, inst in enumerate(insts):
-        assert isinstance(inst, RateFuture)
-        t1, _ = ctx.times(inst.expiry, inst.label)
-        t2 = t1 + inst.tenor_years
-        tenors, z0, zs = ctx.zero_curve(inst.underlying)
-        t = np.array([max(t1, 1e-6), t2])
-        d0 = discount_factors(tenors=tenors, zero_rates=z0, times=t)
-        ds = discount_factors(tenors=tenors, zero_rates=zs, times=t)
-        # simple forward rate over [t1, t2]; price = 100 - 100 f (points)
-        f0 = (d0[0] / d0[1] - 1.0) / inst.tenor_years
-        fs = (ds[:, 0] / ds[:, 1] - 1.0) / inst.tenor_years
-        v0[k] = inst.multiplier * (100.0 - 100.0 * f0)
-        vs[k] = inst.multiplier * (100.0 - 100.0 * fs)
-    return v0, vs
+def _rate_future(inst: RateFuture, ctx: _Context) -> _One:
+    t1, _ = ctx.times(inst.expiry, inst.label)
+    d0, ds = _discount(ctx, inst.underlying, np.array([max(t1, 1e-6), t1 + inst.tenor_years]))
+    # simple forward rate over [t1, t2]; price = 100 - 100 f (points)
+    f0 = (float(d0[0]) / float(d0[1]) - 1.0) / inst.tenor_years
+    fs = (ds[:, 0] / ds[:, 1] - 1.0) / inst.tenor_years
+    return inst.multiplier * (100.0 - 100.0 * f0), inst.multiplier * (100.0 - 100.0 * fs)
 
 
 def _scale_to_mark(v0: FloatArray, vs: FloatArray, marks: FloatArray, unit: FloatArray
@@ -443,10 +427,10 @@ def _model_of(inst: Instrument) -> str:
 
 
 _PRICERS: dict[str, Callable[[Sequence[Instrument], _Context], _Priced]] = {
-    "linear": _linear,
-    "future": _futures,
-    "perpetual": _perpetuals,
-    "bond": _bonds,
-    "treasury_future": _treasury_futures,
-    "rate_future": _rate_futures,
+    "linear": _each(_linear),
+    "future": _each(_future),
+    "perpetual": _each(_perpetual),
+    "bond": _each(_bond),
+    "treasury_future": _each(_treasury_future),
+    "rate_future": _each(_rate_future),
 }
