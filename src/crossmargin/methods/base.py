@@ -12,7 +12,17 @@ from crossmargin.market.snapshot import MarketSnapshot
 from crossmargin.params.loader import ParamSet
 from crossmargin.results.margin import MarginResult
 
-__all__ = ["MarginMethod", "Segments", "ceil_cents", "segment_positions"]
+__all__ = [
+    "MarginMethod",
+    "Segments",
+    "ceil_cents",
+    "floor_residue",
+    "segment_positions",
+]
+
+#: Losses smaller than this fraction of a segment's gross scenario P&L are rounding
+#: residue of offsetting positions (e.g. +q and -q of one instrument), not risk.
+RESIDUE = 1e-10
 
 
 class MarginMethod(Protocol):
@@ -91,3 +101,28 @@ def segment_positions(book: Book, instrument_group: IntArray, n_groups: int) -> 
         account=(seg_key // n_groups).astype(np.int64),
         group=(seg_key % n_groups).astype(np.int64),
     )
+
+
+def floor_residue(loss: FloatArray, segments: Segments, pnl: FloatArray) -> FloatArray:
+    r"""Return segment charges :math:`\max(L_g, 0)`, with rounding residue set to zero.
+
+    Parameters
+    ----------
+    loss : FloatArray, shape (n_segments,)
+        Each segment's reduced loss.
+    segments : Segments
+    pnl : FloatArray, shape (n_instruments, n_scenarios)
+
+    Notes
+    -----
+    A charge is residue when :math:`L_g \le \epsilon \sum_{p \in g} |q_p|
+    \max_s |\mathrm{pnl}_{i_p,s}|` with :math:`\epsilon` = ``RESIDUE``: exactly offsetting
+    positions then cost zero rather than a rounded-up cent.
+    """
+    if loss.size == 0:
+        return loss.copy()
+    scale = np.abs(pnl).max(axis=1) if pnl.shape[1] else np.zeros(pnl.shape[0])
+    gross = np.add.reduceat(np.abs(segments.quantity) * scale[segments.instrument],
+                            segments.offsets[:-1])
+    out: FloatArray = np.where(loss > RESIDUE * gross, loss, 0.0)
+    return out

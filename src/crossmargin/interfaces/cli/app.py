@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -43,6 +44,11 @@ class OutputFormat(StrEnum):
 
     TABLE = "table"
     JSON = "json"
+
+
+def _console(*, record: bool = False) -> Console:
+    """Return a console: the terminal's width, or 160 columns when writing to a pipe."""
+    return Console(record=record, width=None if sys.stdout.isatty() else 160)
 
 
 def _stale_limits(values: list[str]) -> dict[str, int]:
@@ -103,7 +109,7 @@ def margin(
         else:
             typer.echo(text, nl=False)
         return
-    console = Console(record=out is not None)
+    console = _console(record=out is not None)
     margin_table(console, book, results,
                  title=f"Margin on {snap.as_of} ({book.source}, market: {snap.source})")
     if out is not None:
@@ -127,7 +133,7 @@ def demo(
         typer.echo(margin_json(book, [result],
                                input_hash=input_hash(book, snap, [method.params])), nl=False)
         return
-    console = Console()
+    console = _console()
     collateral = collateral_market_value(book, snap)
     table = Table(title=f"crossmargin demo: {book.n_accounts} accounts, "
                         f"{book.n_positions} positions, {len(book.instruments)} instruments, "

@@ -21,9 +21,9 @@ from crossmargin.book.instruments import AssetClass, Bond, Instrument
 from crossmargin.book.refdata import refdata
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_number
-from crossmargin.kernels import MaxLoss, reduce_segments
+from crossmargin.kernels.reduce import MaxLoss, reduce_segments
 from crossmargin.market.snapshot import MarketSnapshot
-from crossmargin.methods.base import ceil_cents, segment_positions
+from crossmargin.methods.base import ceil_cents, floor_residue, segment_positions
 from crossmargin.params.loader import ParamSet, load_params
 from crossmargin.pricing.revalue import revalue
 from crossmargin.results.hashing import input_hash
@@ -183,7 +183,7 @@ class ScenarioGrid:
         move = up * f if f >= 0 else -down * f
         what = f"yield {move * 1e4:+.0f} bp" if groups[group].kind == "curve" else \
             f"price {move:+.2%}"
-        return f"{group} {what}, vol {v:+.0%}"
+        return f"{group} {what}, " + (f"vol {v:+.0%}" if v else "vol unchanged")
 
     # -- margin ----------------------------------------------------------------------
     def compute(self, book: Book, market: MarketSnapshot) -> MarginResult:
@@ -211,7 +211,7 @@ class ScenarioGrid:
         reduced = reduce_segments(pnl=reval.pnl, seg_offsets=seg.offsets,
                                   pos_instrument=seg.instrument, pos_quantity=seg.quantity,
                                   reduction=MaxLoss())
-        charge = np.maximum(reduced.value, 0.0)
+        charge = floor_residue(reduced.value, seg, reval.pnl)
         im = ceil_cents(np.bincount(seg.account, weights=charge, minlength=book.n_accounts)
                         .astype(np.float64))
         mm = ceil_cents(im * self.maintenance_factor)
