@@ -21,7 +21,7 @@ from crossmargin.book.instruments import AssetClass, Bond, Instrument
 from crossmargin.book.refdata import refdata
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_number
-from crossmargin.kernels.reduce import MaxLoss, reduce_segments
+from crossmargin.kernels import MaxLoss, reduce_segments
 from crossmargin.market.snapshot import MarketSnapshot
 from crossmargin.methods.base import ceil_cents, floor_residue, segment_positions
 from crossmargin.params.loader import ParamSet, load_params

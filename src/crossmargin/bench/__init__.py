@@ -1,0 +1,1 @@
+"""Benchmarks that report JSON: the kernel against scipy.sparse and the machine's limits."""

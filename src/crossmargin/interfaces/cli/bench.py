@@ -1,0 +1,90 @@
+"""``crossmargin bench``: benchmarks that report JSON (or a table)."""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from crossmargin.interfaces.cli.errors import guarded
+
+__all__ = ["bench_app"]
+
+bench_app = typer.Typer(
+    help="Benchmarks: the kernel against a scipy.sparse baseline and the machine's limits.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+class ReductionName(StrEnum):
+    """Reductions the kernel benchmark can time."""
+
+    ES = "es"
+    MAX = "max"
+    WMAX = "wmax"
+    VAR = "var"
+
+
+class BenchFormat(StrEnum):
+    """Output formats of the benchmarks."""
+
+    JSON = "json"
+    TABLE = "table"
+
+
+@bench_app.callback()
+def _bench() -> None:
+    """Benchmarks: the kernel against a scipy.sparse baseline and the machine's limits."""
+
+
+def _table(report: dict[str, Any]) -> Table:
+    table = Table(title="crossmargin bench kernel")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in report.items():
+        table.add_row(key, json.dumps(value))
+    return table
+
+
+@bench_app.command()
+@guarded
+def kernel(
+    accounts: Annotated[int, typer.Option(min=1, help="Accounts in the synthetic book.")
+                        ] = 1_000_000,
+    positions: Annotated[int, typer.Option(min=1, help="Positions per account.")] = 10,
+    scenarios: Annotated[int, typer.Option(min=1, help="Scenarios (columns of pnl).")] = 1000,
+    instruments: Annotated[int, typer.Option(min=1, help="Distinct instruments (rows of pnl).")
+                           ] = 5000,
+    reduction: Annotated[ReductionName, typer.Option(
+        help="es (expected shortfall), max, wmax (weighted max) or var.")] = ReductionName.ES,
+    confidence: Annotated[float, typer.Option(
+        help="Confidence of es and var, strictly between 0 and 1: "
+             "k = ceil((1 - confidence) x scenarios).")] = 0.99,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic book.")] = 0,
+    baseline_accounts: Annotated[int, typer.Option(
+        min=1, help="Accounts on which the scipy.sparse baseline is timed, then scaled.")
+                                 ] = 50_000,
+    output_format: Annotated[BenchFormat, typer.Option(
+        "--format", help="json or table.")] = BenchFormat.JSON,
+) -> None:
+    """Time the segment kernel on a seeded synthetic book; report against the limits.
+
+    Reports seconds, peak memory, the scipy.sparse baseline (timed on a subset and
+    scaled), the fraction of the machine's dense FLOP limit and the what-if latency.
+    """
+    from crossmargin.bench.kernel import run_kernel_bench
+
+    report = run_kernel_bench(accounts=accounts, positions=positions, scenarios=scenarios,
+                              instruments=instruments, reduction=reduction.value,
+                              confidence=confidence, seed=seed,
+                              baseline_accounts=baseline_accounts)
+    if output_format is BenchFormat.JSON:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        Console().print(_table(report))

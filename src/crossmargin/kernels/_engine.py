@@ -1,0 +1,669 @@
+"""All compiled code of the kernels: LLVM vector intrinsics and the numba functions using them.
+
+numba leaves the choice of vector code to LLVM, and for the accumulation LLVM either
+keeps the accumulators in memory or vectorises across positions (a gather) instead of
+across scenarios. The loops are small, so they are emitted directly:
+
+- :func:`accumulate_chunk`: for each segment of a chunk, ``ACC_WIDTH`` scenario sums live
+  in vector registers while the segment's positions stream past, each adding
+  ``quantity x tile row`` with a fused multiply-add; the tile row of the position
+  ``PREFETCH_DISTANCE`` ahead is prefetched. The sums leave the registers with a bit mask
+  of the scenarios that may enter the segment's running top-k.
+- ``merge_hits_<n>``: inserts the flagged scenarios into a segment's sorted top-k row of
+  ``4 n`` slots held in registers, branch-free, four lanes at a time.
+
+The summation order of a segment is fixed (its positions in storage order, one
+accumulator chain per scenario), so results do not depend on the number of threads, the
+tile width or the chunking. The fused multiply-add is ``llvm.fmuladd``: fused wherever
+the machine has FMA, and the same in every kernel of the package (:func:`fmuladd`).
+
+Every numba function that calls these intrinsics lives in this file on purpose: numba's
+on-disk cache is invalidated by the timestamp of the file that defines a function, not
+of the files it calls into, so a kernel elsewhere could keep running an edited
+intrinsic's old machine code. The public API (:mod:`crossmargin.kernels.reduce`,
+:mod:`crossmargin.kernels.vector`) validates inputs and calls in here.
+"""
+
+# mypy: disable-error-code="no-untyped-call"
+
+from __future__ import annotations
+
+from typing import Any
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+__all__ = [
+    "ACC_WIDTH",
+    "MERGE_WIDTH",
+    "MODE_KTH",
+    "MODE_MEAN",
+    "MODE_TOP",
+    "PREFETCH_DISTANCE",
+    "accumulate_chunk",
+    "add_row",
+    "finish",
+    "fmuladd",
+    "insert_sorted",
+    "lowest_bit",
+    "merge_hits_1",
+    "merge_hits_2",
+    "merge_hits_3",
+    "merge_hits_4",
+    "reduce_many",
+    "reduce_one",
+    "segment_topk",
+    "vector_losses",
+    "vector_topk",
+]
+
+#: Scenarios accumulated at once per segment (8 vectors of 4 doubles).
+ACC_WIDTH = 32
+#: Scenarios merged into the running top-k at once: two accumulation parts.
+MERGE_WIDTH = 2 * ACC_WIDTH
+#: Doubles per vector register used by the accumulators.
+_LANES = 4
+#: How many positions ahead the tile row is prefetched.
+PREFETCH_DISTANCE = 16
+_LINE_BYTES = 64
+
+
+@intrinsic
+def _accumulate_chunk(
+    typingctx: Any,
+    tile: Any,
+    row_stride: Any,
+    col0: Any,
+    offsets: Any,
+    instrument: Any,
+    quantity: Any,
+    g0: Any,
+    g1: Any,
+    out: Any,
+    scale: Any,
+    mask: Any,
+    threshold: Any,
+    hits: Any,
+    part: Any,
+    groups: Any,
+) -> Any:
+    """Accumulate segments ``g0 <= g < g1`` over tile columns ``[col0, col0 + ACC_WIDTH)``.
+
+    With ``m = part * ACC_WIDTH + j`` (``part`` 0 or 1 of a ``MERGE_WIDTH`` group):
+    ``out[(g - g0) * MERGE_WIDTH + m] = sum_p quantity[p] * tile[instrument[p] *
+    row_stride + col0 + j]`` over the positions ``offsets[g] <= p < offsets[g + 1]``, and
+    bit ``m`` of ``hits[g - g0]`` set where ``scale[m] * out[..., m] + mask[m] >
+    threshold[g]`` (part 0 overwrites ``hits``, part 1 adds its bits): with ``mask`` 0 on
+    the columns in use and ``-inf`` on the others, the columns that may enter the
+    segment's running top-k, found while the sums are still in registers.
+
+    While a segment's top-k is still empty (``threshold[g] == -inf``), candidates are
+    also cut at a lower bound of its k-th largest loss: the smallest of ``groups``
+    maxima over disjoint lane groups (16, 8 or 4 groups, or the largest lane for 1;
+    ``groups >= k`` is the caller's duty, 0 turns the bound off). At least ``groups``
+    losses reach the bound, so nothing below it can be among the k largest. ``tile`` is a
+    flat C-contiguous float64 array whose rows hold at least ``col0 + ACC_WIDTH``
+    columns; the caller guarantees every index is in range.
+    """
+    sig = types.void(tile, types.intp, types.intp, offsets, instrument, quantity,
+                     types.intp, types.intp, out, scale, mask, threshold, hits, types.intp,
+                     types.intp)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        (tile_v, stride_v, col0_v, offs_v, inst_v, qty_v, g0_v, g1_v, out_v, scale_v, mask_v,
+         thr_v, hits_v, part_v, groups_v) = args
+        t_arr = context.make_array(signature.args[0])(context, builder, tile_v)
+        o_arr = context.make_array(signature.args[3])(context, builder, offs_v)
+        i_arr = context.make_array(signature.args[4])(context, builder, inst_v)
+        q_arr = context.make_array(signature.args[5])(context, builder, qty_v)
+        r_arr = context.make_array(signature.args[8])(context, builder, out_v)
+        w_arr = context.make_array(signature.args[9])(context, builder, scale_v)
+        m_arr = context.make_array(signature.args[10])(context, builder, mask_v)
+        t_thr = context.make_array(signature.args[11])(context, builder, thr_v)
+        h_arr = context.make_array(signature.args[12])(context, builder, hits_v)
+        intp = context.get_value_type(types.intp)
+        i32 = ir.IntType(32)
+        i8p = ir.IntType(8).as_pointer()
+        vec = ir.VectorType(ir.DoubleType(), _LANES)
+        vec_ptr = vec.as_pointer()
+        n_vec = ACC_WIDTH // _LANES
+        n_lines = ACC_WIDTH * 8 // _LINE_BYTES
+
+        def const(value: int) -> Any:
+            return ir.Constant(intp, value)
+
+        def widen(value: Any) -> Any:
+            if value.type.width < intp.width:
+                return builder.sext(value, intp)
+            return value
+
+        fmuladd = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(vec, [vec, vec, vec]),
+            f"llvm.fmuladd.v{_LANES}f64")
+        prefetch = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+            "llvm.prefetch.p0i8")
+        accs = [cgutils.alloca_once(builder, vec) for _ in range(n_vec)]
+        zero = ir.Constant(vec, [0.0] * _LANES)
+        n_pos = builder.extract_value(i_arr.shape, 0)
+        last_pos = builder.sub(n_pos, const(1))
+        splat = ir.Constant(ir.VectorType(i32, _LANES), [0] * _LANES)
+        i64 = ir.IntType(64)
+
+        part_col = builder.mul(part_v, const(ACC_WIDTH))
+
+        def load_vec(arr: Any, j: int) -> Any:
+            at = builder.add(part_col, const(j * _LANES))
+            return builder.load(builder.bitcast(builder.gep(arr.data, [at]), vec_ptr), align=8)
+
+        scales = [load_vec(w_arr, j) for j in range(n_vec)]
+        masks = [load_vec(m_arr, j) for j in range(n_vec)]
+        dbl = ir.DoubleType()
+        bound_slot = cgutils.alloca_once(builder, dbl)
+
+        def vmax(a: Any, b: Any) -> Any:
+            return builder.select(builder.fcmp_ordered(">", a, b), a, b)
+
+        def lanes(vectors: list[Any], pick_max: bool) -> Any:
+            out = None
+            for v in vectors:
+                for lane in range(_LANES):
+                    x = builder.extract_element(v, ir.Constant(i32, lane))
+                    if out is None:
+                        out = x
+                    else:
+                        better = builder.fcmp_ordered(">" if pick_max else "<", x, out)
+                        out = builder.select(better, x, out)
+            return out
+
+        def group_bound(masked: list[Any]) -> Any:
+            """Smallest of the group maxima (largest lane when ``groups == 1``)."""
+            pairs = [vmax(masked[2 * i], masked[2 * i + 1]) for i in range(n_vec // 2)]
+            quads = [vmax(pairs[2 * i], pairs[2 * i + 1]) for i in range(n_vec // 4)]
+            eights = vmax(quads[0], quads[1])
+            out = lanes(pairs, False)
+            for count, value in ((8, lanes(quads, False)), (4, lanes([eights], False)),
+                                 (1, lanes([eights], True))):
+                here = builder.icmp_signed("==", groups_v, const(count))
+                out = builder.select(here, value, out)
+            return out
+
+        with cgutils.for_range(builder, builder.sub(g1_v, g0_v)) as seg_loop:
+            g = builder.add(seg_loop.index, g0_v)
+            p0 = widen(builder.load(builder.gep(o_arr.data, [g])))
+            p1 = widen(builder.load(builder.gep(o_arr.data, [builder.add(g, const(1))])))
+            for acc in accs:
+                builder.store(zero, acc)
+            with cgutils.for_range(builder, builder.sub(p1, p0)) as pos_loop:
+                p = builder.add(pos_loop.index, p0)
+                ahead = builder.add(p, const(PREFETCH_DISTANCE))
+                ahead = builder.select(builder.icmp_signed("<", ahead, n_pos), ahead, last_pos)
+                row_ahead = widen(builder.load(builder.gep(i_arr.data, [ahead])))
+                at_ahead = builder.add(builder.mul(row_ahead, stride_v), col0_v)
+                byte_ptr = builder.bitcast(builder.gep(t_arr.data, [at_ahead]), i8p)
+                for line in range(n_lines):
+                    builder.call(prefetch, [builder.gep(byte_ptr, [const(_LINE_BYTES * line)]),
+                                            ir.Constant(i32, 0), ir.Constant(i32, 3),
+                                            ir.Constant(i32, 1)])
+                row = widen(builder.load(builder.gep(i_arr.data, [p])))
+                q = builder.load(builder.gep(q_arr.data, [p]))
+                q_vec = builder.insert_element(ir.Constant(vec, ir.Undefined), q,
+                                               ir.Constant(i32, 0))
+                q_vec = builder.shuffle_vector(q_vec, ir.Constant(vec, ir.Undefined), splat)
+                row_ptr = builder.gep(t_arr.data,
+                                      [builder.add(builder.mul(row, stride_v), col0_v)])
+                for j, acc in enumerate(accs):
+                    x_ptr = builder.bitcast(builder.gep(row_ptr, [const(j * _LANES)]), vec_ptr)
+                    x = builder.load(x_ptr, align=8)
+                    builder.store(builder.call(fmuladd, [q_vec, x, builder.load(acc)]), acc)
+            base = builder.add(builder.mul(seg_loop.index, const(MERGE_WIDTH)), part_col)
+            t = builder.load(builder.gep(t_thr.data, [g]))
+            t_vec = builder.insert_element(ir.Constant(vec, ir.Undefined), t, ir.Constant(i32, 0))
+            t_vec = builder.shuffle_vector(t_vec, ir.Constant(vec, ir.Undefined), splat)
+            masked = []
+            for j, acc in enumerate(accs):
+                total = builder.load(acc)
+                dst = builder.bitcast(
+                    builder.gep(r_arr.data, [builder.add(base, const(j * _LANES))]), vec_ptr)
+                builder.store(total, dst, align=8)
+                masked.append(builder.fadd(builder.fmul(total, scales[j]), masks[j]))
+            builder.store(ir.Constant(dbl, float("-inf")), bound_slot)
+            empty = builder.fcmp_ordered("==", t, ir.Constant(dbl, float("-inf")))
+            use = builder.and_(empty, builder.icmp_signed(">", groups_v, const(0)))
+            with builder.if_then(use, likely=False):
+                builder.store(group_bound(masked), bound_slot)
+            bound = builder.load(bound_slot)
+            b_vec = builder.insert_element(ir.Constant(vec, ir.Undefined), bound,
+                                           ir.Constant(i32, 0))
+            b_vec = builder.shuffle_vector(b_vec, ir.Constant(vec, ir.Undefined), splat)
+            bits = ir.Constant(i64, 0)
+            for j, m in enumerate(masked):
+                above = builder.and_(builder.fcmp_ordered(">", m, t_vec),
+                                     builder.fcmp_ordered(">=", m, b_vec))
+                word = builder.zext(builder.bitcast(above, ir.IntType(_LANES)), i64)
+                bits = builder.or_(bits, builder.shl(word, ir.Constant(i64, j * _LANES)))
+            hit_ptr = builder.gep(h_arr.data, [seg_loop.index])
+            first = builder.icmp_signed("==", part_v, const(0))
+            before = builder.select(first, ir.Constant(i64, 0), builder.load(hit_ptr))
+            shift = builder.sext(part_col, i64) if intp.width < 64 else part_col
+            builder.store(builder.or_(before, builder.shl(bits, shift)), hit_ptr)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
+def _fmuladd(typingctx: Any, a: Any, b: Any, c: Any) -> Any:
+    """Return ``a * b + c`` with the same fused multiply-add as :func:`accumulate_chunk`.
+
+    Used by the one-account routes so that their sums round exactly as the segment
+    kernel's do.
+    """
+    if not all(t == types.float64 for t in (a, b, c)):
+        return None
+    sig = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        dbl = ir.DoubleType()
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(dbl, [dbl, dbl, dbl]), "llvm.fmuladd.f64")
+        return builder.call(fn, list(args))
+
+    return sig, codegen
+
+
+@intrinsic
+def _lowest_bit(typingctx: Any, word: Any) -> Any:
+    """Return the index of the lowest set bit of a non-zero int64 (count trailing zeros)."""
+    if word != types.int64:
+        return None
+    sig = types.int64(types.int64)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        i64 = ir.IntType(64)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(i64, [i64, ir.IntType(1)]), "llvm.cttz.i64")
+        return builder.call(fn, [args[0], ir.Constant(ir.IntType(1), 1)])
+
+    return sig, codegen
+
+
+@intrinsic
+def _insert_sorted(typingctx: Any, values: Any, index: Any, base: Any, n_vec: Any, x: Any,
+                  s: Any) -> Any:
+    """Insert ``(x, s)`` into a decreasing row of ``4 * n_vec`` values at ``values[base:]``.
+
+    Entry ``j`` becomes entry ``j - 1`` where that is below ``x``, else ``x`` where entry
+    ``j`` is below ``x``, else stays: equal values keep the earlier entry first and the
+    last entry falls off. ``index`` (int32) moves alongside. Branch-free, four lanes at a
+    time, last vector first so that no vector is read after it was written.
+    """
+    if not (isinstance(values, types.Array) and isinstance(index, types.Array)):
+        return None
+    sig = types.void(values, index, types.intp, types.intp, types.float64, types.intp)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        v_arr = context.make_array(signature.args[0])(context, builder, args[0])
+        i_arr = context.make_array(signature.args[1])(context, builder, args[1])
+        base_v, nvec_v, x_v, s_v = args[2:]
+        intp = context.get_value_type(types.intp)
+        i32 = ir.IntType(32)
+        dvec = ir.VectorType(ir.DoubleType(), _LANES)
+        ivec = ir.VectorType(i32, _LANES)
+        splat = ir.Constant(ivec, [0] * _LANES)
+
+        def bcast(value: Any, vty: Any) -> Any:
+            one = builder.insert_element(ir.Constant(vty, ir.Undefined), value,
+                                         ir.Constant(i32, 0))
+            return builder.shuffle_vector(one, ir.Constant(vty, ir.Undefined), splat)
+
+        x_vec = bcast(x_v, dvec)
+        s_vec = bcast(builder.trunc(s_v, i32), ivec)
+
+        def step(at: Any, prev_d: Any, prev_i: Any, cur_d_ptr: Any, cur_i_ptr: Any) -> None:
+            cur_d = builder.load(cur_d_ptr, align=8)
+            cur_i = builder.load(cur_i_ptr, align=4)
+            shift = builder.fcmp_ordered("<", prev_d, x_vec)
+            take = builder.fcmp_ordered("<", cur_d, x_vec)
+            new_d = builder.select(shift, prev_d, builder.select(take, x_vec, cur_d))
+            new_i = builder.select(shift, prev_i, builder.select(take, s_vec, cur_i))
+            builder.store(new_d, cur_d_ptr, align=8)
+            builder.store(new_i, cur_i_ptr, align=4)
+
+        def ptrs(at: Any) -> tuple[Any, Any]:
+            return (builder.bitcast(builder.gep(v_arr.data, [at]), dvec.as_pointer()),
+                    builder.bitcast(builder.gep(i_arr.data, [at]), ivec.as_pointer()))
+
+        lanes = ir.Constant(intp, _LANES)
+        n_rest = builder.sub(nvec_v, ir.Constant(intp, 1))
+        with cgutils.for_range(builder, n_rest) as loop:
+            v = builder.sub(nvec_v, builder.add(loop.index, ir.Constant(intp, 1)))
+            at = builder.add(base_v, builder.mul(v, lanes))
+            before = builder.sub(at, ir.Constant(intp, 1))
+            prev_d_ptr, prev_i_ptr = ptrs(before)
+            prev_d = builder.load(prev_d_ptr, align=8)
+            prev_i = builder.load(prev_i_ptr, align=4)
+            step(at, prev_d, prev_i, *ptrs(at))
+        # first vector: nothing before entry 0 (+inf never shifts down)
+        first_d_ptr, first_i_ptr = ptrs(base_v)
+        cur_d = builder.load(first_d_ptr, align=8)
+        cur_i = builder.load(first_i_ptr, align=4)
+        inf = ir.Constant(dvec, [float("inf")] * _LANES)
+        order = ir.Constant(ivec, [_LANES, *range(_LANES - 1)])
+        prev_d = builder.shuffle_vector(cur_d, inf, order)
+        prev_i = builder.shuffle_vector(cur_i, ir.Constant(ivec, [0] * _LANES), order)
+        step(base_v, prev_d, prev_i, first_d_ptr, first_i_ptr)
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+def _make_merge(n_vec: int) -> Any:
+    """Build ``merge_hits`` for top-k rows of ``4 * n_vec`` slots, held in registers."""
+
+    @intrinsic
+    def merge_hits(typingctx: Any, values: Any, index: Any, row: Any, buf: Any, buf_base: Any,
+                   bits: Any, scale: Any, s0: Any, k: Any) -> Any:
+        if not all(isinstance(a, types.Array) for a in (values, index, buf, scale)):
+            return None
+        sig = types.float64(values, index, types.intp, buf, types.intp, types.int64, scale,
+                            types.intp, types.intp)
+
+        def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+            v_arr = context.make_array(signature.args[0])(context, builder, args[0])
+            i_arr = context.make_array(signature.args[1])(context, builder, args[1])
+            b_arr = context.make_array(signature.args[3])(context, builder, args[3])
+            w_arr = context.make_array(signature.args[6])(context, builder, args[6])
+            row_v, base_v, bits_v, s0_v, k_v = args[2], args[4], args[5], args[7], args[8]
+            intp = context.get_value_type(types.intp)
+            i64 = ir.IntType(64)
+            i32 = ir.IntType(32)
+            dbl = ir.DoubleType()
+            dvec = ir.VectorType(dbl, _LANES)
+            ivec = ir.VectorType(i32, _LANES)
+            splat = ir.Constant(ivec, [0] * _LANES)
+            cttz = cgutils.get_or_insert_function(
+                builder.module, ir.FunctionType(i64, [i64, ir.IntType(1)]), "llvm.cttz.i64")
+
+            def ptrs(j: int) -> tuple[Any, Any]:
+                at = builder.add(row_v, ir.Constant(intp, j * _LANES))
+                return (builder.bitcast(builder.gep(v_arr.data, [at]), dvec.as_pointer()),
+                        builder.bitcast(builder.gep(i_arr.data, [at]), ivec.as_pointer()))
+
+            def bcast(value: Any, vty: Any) -> Any:
+                one = builder.insert_element(ir.Constant(vty, ir.Undefined), value,
+                                             ir.Constant(i32, 0))
+                return builder.shuffle_vector(one, ir.Constant(vty, ir.Undefined), splat)
+
+            d_slots = [cgutils.alloca_once(builder, dvec) for _ in range(n_vec)]
+            i_slots = [cgutils.alloca_once(builder, ivec) for _ in range(n_vec)]
+            bits_slot = cgutils.alloca_once(builder, i64)
+            for j in range(n_vec):
+                d_ptr, i_ptr = ptrs(j)
+                builder.store(builder.load(d_ptr, align=8), d_slots[j])
+                builder.store(builder.load(i_ptr, align=4), i_slots[j])
+            builder.store(bits_v, bits_slot)
+            # the k-th value sits in vector (k - 1) // 4, lane (k - 1) % 4
+            kth = builder.sub(k_v, ir.Constant(intp, 1))
+            kth_vec = builder.udiv(kth, ir.Constant(intp, _LANES))
+            kth_lane = builder.trunc(builder.urem(kth, ir.Constant(intp, _LANES)), i32)
+
+            def kth_value() -> Any:
+                out = ir.Constant(dbl, float("-inf"))
+                for j in range(n_vec):
+                    lane = builder.extract_element(builder.load(d_slots[j]), kth_lane)
+                    here = builder.icmp_unsigned("==", kth_vec, ir.Constant(intp, j))
+                    out = builder.select(here, lane, out)
+                return out
+
+            inf_vec = ir.Constant(dvec, [float("inf")] * _LANES)
+            zero_ivec = ir.Constant(ivec, [0] * _LANES)
+            first = ir.Constant(ivec, [_LANES, *range(_LANES - 1)])
+            carry = ir.Constant(ivec, list(range(_LANES - 1, 2 * _LANES - 1)))
+            loop_head = builder.append_basic_block("merge.head")
+            loop_body = builder.append_basic_block("merge.body")
+            loop_end = builder.append_basic_block("merge.end")
+            builder.branch(loop_head)
+            builder.position_at_end(loop_head)
+            cur_bits = builder.load(bits_slot)
+            builder.cbranch(builder.icmp_unsigned("!=", cur_bits, ir.Constant(i64, 0)),
+                            loop_body, loop_end)
+            builder.position_at_end(loop_body)
+            s = builder.call(cttz, [cur_bits, ir.Constant(ir.IntType(1), 1)])
+            builder.store(builder.and_(cur_bits, builder.sub(cur_bits, ir.Constant(i64, 1))),
+                          bits_slot)
+            s_intp = builder.trunc(s, intp) if intp.width < 64 else s
+            x = builder.load(builder.gep(b_arr.data, [builder.add(base_v, s_intp)]))
+            x = builder.fmul(builder.load(builder.gep(w_arr.data, [s_intp])), x)
+            # no gate against the current k-th value: a value below it lands in the
+            # padding slots (k <= j < 4 * n_vec) or falls off, which changes nothing the
+            # caller reads, and leaving it out keeps the insert's dependency chain short
+            x_vec = bcast(x, dvec)
+            s_vec = bcast(builder.trunc(builder.add(s0_v, s_intp), i32), ivec)
+            old_d = [builder.load(slot) for slot in d_slots]
+            old_i = [builder.load(slot) for slot in i_slots]
+            for j in range(n_vec):
+                if j == 0:
+                    prev_d = builder.shuffle_vector(old_d[0], inf_vec, first)
+                    prev_i = builder.shuffle_vector(old_i[0], zero_ivec, first)
+                else:
+                    prev_d = builder.shuffle_vector(old_d[j - 1], old_d[j], carry)
+                    prev_i = builder.shuffle_vector(old_i[j - 1], old_i[j], carry)
+                shift = builder.fcmp_ordered("<", prev_d, x_vec)
+                take = builder.fcmp_ordered("<", old_d[j], x_vec)
+                builder.store(builder.select(shift, prev_d,
+                                             builder.select(take, x_vec, old_d[j])), d_slots[j])
+                builder.store(builder.select(shift, prev_i,
+                                             builder.select(take, s_vec, old_i[j])), i_slots[j])
+            builder.branch(loop_head)
+            builder.position_at_end(loop_end)
+            for j in range(n_vec):
+                d_ptr, i_ptr = ptrs(j)
+                builder.store(builder.load(d_slots[j]), d_ptr, align=8)
+                builder.store(builder.load(i_slots[j]), i_ptr, align=4)
+            return kth_value()
+
+        return sig, codegen
+
+    return merge_hits
+
+
+merge_hits_1 = _make_merge(1)
+merge_hits_2 = _make_merge(2)
+merge_hits_3 = _make_merge(3)
+merge_hits_4 = _make_merge(4)
+
+
+# The intrinsics, typed as what they are to Python code: callables for compiled code only.
+accumulate_chunk: Any = _accumulate_chunk
+fmuladd: Any = _fmuladd
+lowest_bit: Any = _lowest_bit
+insert_sorted: Any = _insert_sorted
+
+MODE_TOP = 0
+"""Reduce to the largest entry of the top-k (max loss, weighted max)."""
+MODE_MEAN = 1
+"""Reduce to the mean of the top-k (expected shortfall)."""
+MODE_KTH = 2
+"""Reduce to the k-th largest (value at risk)."""
+
+_thread_id = numba.get_thread_id  # type: ignore[attr-defined]
+
+
+@njit(parallel=True, cache=True)
+def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # type: ignore[no-untyped-def]
+                  tile, tile_width, chunk, n_slots, top_value, top_index, threshold):
+    """Fill each segment's decreasing top-k row ``top_value[g * kp : g * kp + k]``.
+
+    The accumulator sums ``+q x pnl``; the sign (and the weight) is applied through
+    ``scale = -w``, exactly, as losses reach the top-k. Scratch buffers are per thread
+    (``n_slots`` >= the number of threads), indexed by the worker's thread id.
+    """
+    n_instruments, n_scenarios = pnl.shape
+    n_seg = offsets.size - 1
+    kp = top_value.size // max(1, n_seg)
+    n_vec = kp // 4
+    n_chunk = (n_seg + chunk - 1) // chunk
+    # lane groups for the first merge's lower bound (see accumulate_chunk): >= k of them
+    groups = 1 if k == 1 else (4 if k <= 4 else (8 if k <= 8 else (16 if k <= 16 else 0)))
+    bufs = np.empty((n_slots, chunk * MERGE_WIDTH))
+    hits_all = np.empty((n_slots, chunk), dtype=np.int64)
+    scales = np.empty((n_slots, MERGE_WIDTH))
+    masks = np.empty((n_slots, MERGE_WIDTH))
+    for g in prange(n_seg):
+        threshold[g] = -np.inf
+        for j in range(kp):
+            top_value[g * kp + j] = -np.inf
+            top_index[g * kp + j] = -1
+    for b0 in range(0, n_scenarios, tile_width):
+        bw = min(tile_width, n_scenarios - b0)
+        for i in prange(n_instruments):
+            row = i * tile_width
+            for s in range(bw):
+                tile[row + s] = pnl[i, b0 + s]
+            for s in range(bw, tile_width):
+                tile[row + s] = 0.0
+        for c in prange(n_chunk):
+            slot = _thread_id()
+            buf = bufs[slot]
+            hits = hits_all[slot]
+            scale = scales[slot]
+            mask = masks[slot]
+            g0 = c * chunk
+            g1 = min(n_seg, g0 + chunk)
+            for m0 in range(0, bw, MERGE_WIDTH):
+                mw = min(MERGE_WIDTH, bw - m0)
+                s0 = b0 + m0
+                for s in range(MERGE_WIDTH):
+                    if s < mw:
+                        mask[s] = 0.0
+                        scale[s] = -weights[s0 + s] if weighted else -1.0
+                    else:
+                        mask[s] = -np.inf
+                        scale[s] = -1.0
+                for part in range(MERGE_WIDTH // ACC_WIDTH):
+                    if part * ACC_WIDTH < mw:  # (a short last group may have one part)
+                        accumulate_chunk(tile, tile_width, m0 + part * ACC_WIDTH, offsets,
+                                         instrument, quantity, g0, g1, buf, scale, mask,
+                                         threshold, hits, part, groups)
+                for j in range(g1 - g0):
+                    bits = hits[j]
+                    if bits == 0:
+                        continue
+                    g = g0 + j
+                    row = g * kp
+                    base = j * MERGE_WIDTH
+                    if n_vec == 1:
+                        t = merge_hits_1(top_value, top_index, row, buf, base, bits, scale, s0, k)
+                    elif n_vec == 2:
+                        t = merge_hits_2(top_value, top_index, row, buf, base, bits, scale, s0, k)
+                    elif n_vec == 3:
+                        t = merge_hits_3(top_value, top_index, row, buf, base, bits, scale, s0, k)
+                    elif n_vec == 4:
+                        t = merge_hits_4(top_value, top_index, row, buf, base, bits, scale, s0, k)
+                    else:
+                        t = threshold[g]
+                        while bits != 0:
+                            s = lowest_bit(bits)
+                            bits &= bits - 1
+                            x = scale[s] * buf[base + s]
+                            if x > t:
+                                insert_sorted(top_value, top_index, row, n_vec, x, s0 + s)
+                                t = top_value[row + k - 1]
+                    threshold[g] = t
+
+
+@njit(parallel=True, cache=True)
+def finish(top_value, top_index, k, mode, value, driver):  # type: ignore[no-untyped-def]
+    """Reduce each segment's top-k row to its value and driving scenario."""
+    n_seg = value.size
+    kp = top_value.size // max(1, n_seg)
+    for g in prange(n_seg):
+        row = g * kp
+        if mode == MODE_MEAN:
+            total = 0.0
+            for j in range(k):
+                total += top_value[row + j]
+            value[g] = total / k
+            driver[g] = top_index[row]
+        elif mode == MODE_KTH:
+            value[g] = top_value[row + k - 1]
+            driver[g] = top_index[row + k - 1]
+        else:
+            value[g] = top_value[row]
+            driver[g] = top_index[row]
+
+
+@njit(cache=True)
+def vector_losses(pnl, instruments, neg_quantities, out):  # type: ignore[no-untyped-def]
+    """Write one account's losses ``out[s] = sum_p -q_p pnl[i_p, s]`` (kernel order)."""
+    n_scenarios = pnl.shape[1]
+    for s in range(n_scenarios):
+        out[s] = 0.0
+    for p in range(instruments.size):
+        i = instruments[p]
+        nq = neg_quantities[p]
+        for s in range(n_scenarios):
+            out[s] = fmuladd(nq, pnl[i, s], out[s])
+
+
+@njit(cache=True)
+def vector_topk(loss, pnl, row, neg_q, weights, weighted, k, top_value, top_index):  # type: ignore[no-untyped-def]
+    """Top-k of ``w * (loss + neg_q * pnl[row])`` (``row < 0``: of ``w * loss``)."""
+    for j in range(k):
+        top_value[j] = -np.inf
+        top_index[j] = -1
+    t = -np.inf
+    for s in range(loss.size):
+        x = loss[s]
+        if row >= 0:
+            x = fmuladd(neg_q, pnl[row, s], x)
+        if weighted:
+            x = weights[s] * x
+        if x > t:
+            j = k - 1
+            while j > 0 and top_value[j - 1] < x:
+                top_value[j] = top_value[j - 1]
+                top_index[j] = top_index[j - 1]
+                j -= 1
+            top_value[j] = x
+            top_index[j] = s
+            t = top_value[k - 1]
+
+
+@njit(cache=True)
+def reduce_one(loss, pnl, row, neg_q, weights, weighted, k, mode, top_value, top_index):  # type: ignore[no-untyped-def]
+    """Return ``(value, driver)`` of ``loss`` plus an optional order row (``row >= 0``)."""
+    vector_topk(loss, pnl, row, neg_q, weights, weighted, k, top_value, top_index)
+    if mode == MODE_MEAN:
+        total = 0.0
+        for j in range(k):
+            total += top_value[j]
+        return total / k, top_index[0]
+    if mode == MODE_KTH:
+        return top_value[k - 1], top_index[k - 1]
+    return top_value[0], top_index[0]
+
+
+@njit(cache=True)
+def reduce_many(loss, pnl, rows, neg_qs, weights, weighted, k, mode, value, driver):  # type: ignore[no-untyped-def]
+    """Evaluate each single-order alternative ``(rows[o], -neg_qs[o])`` against ``loss``."""
+    top_value = np.empty(k)
+    top_index = np.empty(k, dtype=np.int64)
+    for o in range(rows.size):
+        v, d = reduce_one(loss, pnl, rows[o], neg_qs[o], weights, weighted, k, mode,
+                           top_value, top_index)
+        value[o] = v
+        driver[o] = d
+
+
+
+@njit(cache=True)
+def add_row(loss, pnl, row, neg_q):  # type: ignore[no-untyped-def]
+    """Add an order in place: ``loss += neg_q x pnl[row]`` with the kernel's FMA."""
+    for s in range(loss.size):
+        loss[s] = fmuladd(neg_q, pnl[row, s], loss[s])

@@ -1,0 +1,409 @@
+r"""Aggregate positions into segments and reduce each segment's losses over scenarios.
+
+A *segment* is an account, or an (account, group) pair when a method takes maxima per
+group (SPAN combined commodity, TIMS class group); positions arrive in CSR form sorted by
+segment. With ``pnl[i, s]`` the profit per unit of instrument ``i`` under scenario ``s``
+(gains positive), the loss of segment ``g`` under scenario ``s`` is
+
+.. math:: L_{g,s} = -\sum_{p \in g} q_p \, \mathrm{pnl}_{i_p, s}.
+
+The segments x scenarios matrix :math:`L` is never formed. The kernel walks blocks of
+scenarios (about 3 MiB of ``pnl`` columns, copied to a contiguous, line-aligned tile so
+that the rows the positions gather stay in cache); within a block the segments are split
+into chunks run in parallel. For each segment, 32 scenario sums at a time live in vector
+registers while its positions stream past (:mod:`crossmargin.kernels._engine`); the
+sums leave the registers with a bit mask of the scenarios that beat the segment's current
+k-th largest loss, so most segments are dismissed by one comparison. Each group of 64
+scenarios is then merged into a running top-k per segment that persists across blocks: a
+sorted row of the ``k`` largest losses and their scenarios, updated four lanes at a time
+in registers. Maximum loss and weighted maximum are the case ``k = 1``.
+
+Every reduction here has a plain-numpy twin in :mod:`crossmargin.kernels.reference` that
+forms :math:`L` densely; the tests check that the two agree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import NamedTuple, TypeAlias
+
+import numba
+import numpy as np
+
+from crossmargin.core.errors import InputError
+from crossmargin.core.typing import FloatArray, IntArray
+from crossmargin.kernels._engine import (
+    MERGE_WIDTH,
+    MODE_KTH,
+    MODE_MEAN,
+    MODE_TOP,
+    finish,
+    segment_topk,
+)
+from crossmargin.kernels._validate import check_pnl, check_positions, int_vector
+
+__all__ = [
+    "ExpectedShortfall",
+    "MaxLoss",
+    "Reduction",
+    "SegmentReduction",
+    "ValueAtRisk",
+    "WeightedMax",
+    "account_totals",
+    "reduce_segments",
+    "tail_count",
+]
+
+#: Segments per parallel work item.
+DEFAULT_CHUNK = 1024
+#: Target size in bytes of the scenario tile ``pnl[:, block]``.
+TILE_BYTES = 3 * 2**20
+#: Bounds of the tile width in scenarios (multiples of ``MERGE_WIDTH``).
+MIN_TILE_WIDTH = MERGE_WIDTH
+MAX_TILE_WIDTH = 256
+
+
+
+def _slots() -> int:
+    """Return the number of per-thread scratch slots: numba's largest thread pool."""
+    return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+
+
+def tail_count(*, confidence: float, n_scenarios: int) -> int:
+    r"""Return the number of tail scenarios at a confidence level.
+
+    Parameters
+    ----------
+    confidence : float
+        Confidence level, strictly between 0 and 1 (e.g. 0.99).
+    n_scenarios : int
+        Number of scenarios, at least 1.
+
+    Returns
+    -------
+    int
+        :math:`k = \lceil (1 - c) S \rceil`, clipped to ``[1, S]``; ``(1 - c) S`` within
+        ``1e-9`` (relative) of an integer counts as that integer, so that 99% of 1,000
+        scenarios gives 10, not 11.
+    """
+    if isinstance(n_scenarios, bool) or not isinstance(n_scenarios, int | np.integer):
+        raise InputError("must be an integer", field="n_scenarios", value=n_scenarios)
+    if n_scenarios < 1:
+        raise InputError("must be at least 1", field="n_scenarios", value=n_scenarios)
+    if not 0.0 < confidence < 1.0:
+        raise InputError("must be strictly between 0 and 1", field="confidence",
+                         value=confidence)
+    raw = (1.0 - confidence) * n_scenarios
+    k = math.ceil(raw - 1e-9 * max(1.0, raw))
+    return int(min(max(k, 1), n_scenarios))
+
+
+def _check_k(k: object) -> None:
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise InputError("must be an integer", field="k", value=k)
+    if k < 1:
+        raise InputError("must be at least 1", field="k", value=k)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MaxLoss:
+    r"""The largest loss over scenarios (not floored: the caller floors).
+
+    Notes
+    -----
+    :math:`v_g = \max_s L_{g,s}`; the driver is the smallest :math:`s` attaining it.
+    """
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class WeightedMax:
+    r"""The largest weighted loss, e.g. SPAN's extreme scenarios counted at 35%.
+
+    Parameters
+    ----------
+    weights : FloatArray, shape (n_scenarios,)
+        Finite, non-negative weight of each scenario (stored as a read-only copy).
+
+    Notes
+    -----
+    :math:`v_g = \max_s w_s L_{g,s}`; the driver is the smallest :math:`s` attaining it.
+    """
+
+    weights: FloatArray
+
+    def __post_init__(self) -> None:
+        w = np.array(self.weights, dtype=np.float64)
+        if w.ndim != 1 or w.size == 0:
+            raise InputError(f"must be a non-empty 1-D array, got shape {w.shape}",
+                             field="weights")
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():
+            s = int(np.flatnonzero(bad)[0])
+            raise InputError("must be finite and non-negative", field=f"weights[{s}]",
+                             value=float(w[s]))
+        w.setflags(write=False)
+        object.__setattr__(self, "weights", w)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExpectedShortfall:
+    r"""Expected shortfall: the mean of the ``k`` largest losses.
+
+    Parameters
+    ----------
+    k : int
+        Number of tail scenarios, ``1 <= k <= n_scenarios``; see
+        :meth:`at_confidence`.
+
+    Notes
+    -----
+    With :math:`L_{g,(1)} \ge L_{g,(2)} \ge \dots` the losses of segment :math:`g` in
+    decreasing order (ties by increasing scenario index),
+    :math:`v_g = \frac1k \sum_{j=1}^{k} L_{g,(j)}`; the driver is the worst scenario
+    :math:`(1)`.
+    """
+
+    k: int
+
+    def __post_init__(self) -> None:
+        _check_k(self.k)
+
+    @classmethod
+    def at_confidence(cls, *, confidence: float, n_scenarios: int) -> ExpectedShortfall:
+        """Return the expected shortfall at ``confidence`` over ``n_scenarios``."""
+        return cls(k=tail_count(confidence=confidence, n_scenarios=n_scenarios))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ValueAtRisk:
+    r"""Value at risk: the ``k``-th largest loss.
+
+    Parameters
+    ----------
+    k : int
+        Rank of the loss, ``1 <= k <= n_scenarios``; see :meth:`at_confidence`.
+
+    Notes
+    -----
+    :math:`v_g = L_{g,(k)}` in the ordering of :class:`ExpectedShortfall`; the driver is
+    the scenario :math:`(k)` itself. :math:`v_g` never exceeds the expected shortfall at
+    the same ``k``.
+    """
+
+    k: int
+
+    def __post_init__(self) -> None:
+        _check_k(self.k)
+
+    @classmethod
+    def at_confidence(cls, *, confidence: float, n_scenarios: int) -> ValueAtRisk:
+        """Return the value at risk at ``confidence`` over ``n_scenarios``."""
+        return cls(k=tail_count(confidence=confidence, n_scenarios=n_scenarios))
+
+
+Reduction: TypeAlias = MaxLoss | WeightedMax | ExpectedShortfall | ValueAtRisk
+
+
+class _Plan(NamedTuple):
+    k: int
+    weights: FloatArray
+    weighted: bool
+    mode: int
+
+
+_NO_WEIGHTS = np.empty(0, dtype=np.float64)
+
+
+def plan(reduction: Reduction, n_scenarios: int) -> _Plan:
+    """Translate a reduction into the kernel's top-k parameters (internal)."""
+    if isinstance(reduction, MaxLoss):
+        return _Plan(1, _NO_WEIGHTS, False, MODE_TOP)
+    if isinstance(reduction, WeightedMax):
+        if reduction.weights.size != n_scenarios:
+            raise InputError(f"has {reduction.weights.size} weights for {n_scenarios} "
+                             "scenarios", field="weights")
+        # a writable copy: one compiled kernel serves every weight vector
+        return _Plan(1, reduction.weights.copy(), True, MODE_TOP)
+    if isinstance(reduction, ExpectedShortfall | ValueAtRisk):
+        if reduction.k > n_scenarios:
+            raise InputError(f"exceeds the number of scenarios ({n_scenarios})", field="k",
+                             value=reduction.k)
+        mode = MODE_MEAN if isinstance(reduction, ExpectedShortfall) else MODE_KTH
+        return _Plan(int(reduction.k), _NO_WEIGHTS, False, mode)
+    raise InputError("unknown reduction", field="reduction", value=type(reduction).__name__)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class SegmentReduction:
+    """Reduced value and driving scenario of each segment.
+
+    Attributes
+    ----------
+    value : FloatArray, shape (n_seg,)
+        The reduction of each segment's losses (not floored).
+    driver : IntArray, shape (n_seg,)
+        The scenario behind it: the worst scenario (max, weighted max, expected
+        shortfall) or the k-th worst (value at risk).
+    tail : IntArray or None, shape (n_seg, k)
+        With ``keep_tail=True``: each segment's k worst scenarios, worst first (ties by
+        increasing scenario index); ``k = 1`` for the maxima.
+    """
+
+    value: FloatArray
+    driver: IntArray
+    tail: IntArray | None = None
+
+
+def aligned_empty(n: int) -> FloatArray:
+    """Return an uninitialised float64 array of ``n`` items starting on a 64-byte line."""
+    raw = np.empty(n + 8, dtype=np.float64)
+    shift = (-raw.ctypes.data % 64) // 8
+    return raw[shift:shift + n]
+
+
+def default_tile_width(n_instruments: int, n_scenarios: int) -> int:
+    """Return the scenarios per tile: about ``TILE_BYTES`` of ``pnl[:, block]``."""
+    width = TILE_BYTES // max(1, 8 * n_instruments)
+    width = max(MIN_TILE_WIDTH, min(MAX_TILE_WIDTH, width)) // MERGE_WIDTH * MERGE_WIDTH
+    needed = -(-n_scenarios // MERGE_WIDTH) * MERGE_WIDTH
+    return int(min(width, needed))
+
+
+def reduce_segments(
+    *,
+    pnl: FloatArray,
+    seg_offsets: IntArray,
+    pos_instrument: IntArray,
+    pos_quantity: FloatArray,
+    reduction: Reduction,
+    keep_tail: bool = False,
+    tile_width: int | None = None,
+    chunk: int = DEFAULT_CHUNK,
+) -> SegmentReduction:
+    r"""Reduce each segment's scenario losses without forming the segments x scenarios matrix.
+
+    Parameters
+    ----------
+    pnl : FloatArray, shape (n_instruments, n_scenarios)
+        Profit per unit of each instrument under each scenario, gains positive.
+    seg_offsets : IntArray, shape (n_seg + 1,)
+        CSR offsets: segment ``g`` holds positions ``seg_offsets[g]`` to
+        ``seg_offsets[g + 1] - 1``; empty segments are allowed (their losses are 0).
+    pos_instrument : IntArray, shape (n_pos,)
+        Row of ``pnl`` of each position (any integer dtype; held as int32 inside).
+    pos_quantity : FloatArray, shape (n_pos,)
+        Signed quantity of each position.
+    reduction : Reduction
+        :class:`MaxLoss`, :class:`WeightedMax`, :class:`ExpectedShortfall` or
+        :class:`ValueAtRisk`.
+    keep_tail : bool, default False
+        Also return each segment's ``k`` worst scenarios (see
+        :class:`SegmentReduction`).
+    tile_width : int, optional
+        Scenarios per cache tile, a positive multiple of 64; by default about 3 MiB of
+        ``pnl`` columns. It changes speed only, never results.
+    chunk : int, default 1024
+        Segments per parallel work item; speed only.
+
+    Returns
+    -------
+    SegmentReduction
+        ``value`` and ``driver`` per segment (and ``tail`` if asked).
+
+    Raises
+    ------
+    InputError
+        On a malformed shape, an index out of range, a NaN or infinite ``pnl`` or
+        quantity, or ``k`` larger than the number of scenarios; the message names the
+        field and the first offending entry.
+
+    Notes
+    -----
+    :math:`L_{g,s} = -\sum_{p \in g} q_p \mathrm{pnl}_{i_p,s}`, summed per segment in
+    storage order with fused multiply-adds: the result does not depend on the number of
+    threads, ``tile_width`` or ``chunk``. Memory beyond the inputs: an int32 copy of
+    ``pos_instrument``, the tile, and ``n_seg x 4 ceil(k / 4)`` running top-k values
+    (float64) and scenarios (int32): about 150 MB for a million segments at ``k = 10``.
+    ``pnl`` is used as is when already C-contiguous float64 (else copied once).
+    """
+    pnl_c = check_pnl(pnl)
+    positions = check_positions(pnl=pnl_c, seg_offsets=seg_offsets,
+                                pos_instrument=pos_instrument, pos_quantity=pos_quantity)
+    n_instruments, n_scenarios = pnl_c.shape
+    p = plan(reduction, n_scenarios)
+    if tile_width is None:
+        tile_width = default_tile_width(n_instruments, n_scenarios)
+    elif isinstance(tile_width, bool) or tile_width < MERGE_WIDTH or tile_width % MERGE_WIDTH:
+        raise InputError(f"must be a positive multiple of {MERGE_WIDTH}", field="tile_width",
+                         value=tile_width)
+    if isinstance(chunk, bool) or chunk < 1:
+        raise InputError("must be a positive integer", field="chunk", value=chunk)
+    n_seg = positions.offsets.size - 1
+    kp = -(-p.k // 4) * 4
+    top_value = aligned_empty(n_seg * kp)
+    top_index = np.empty(n_seg * kp, dtype=np.int32)
+    threshold = np.empty(n_seg, dtype=np.float64)
+    tile = aligned_empty(max(1, n_instruments) * tile_width)
+    segment_topk(pnl_c, positions.offsets, positions.instrument, positions.quantity,
+                 p.weights, p.weighted, p.k, tile, int(tile_width), int(chunk), _slots(),
+                 top_value, top_index, threshold)
+    value = np.empty(n_seg, dtype=np.float64)
+    driver = np.empty(n_seg, dtype=np.int64)
+    finish(top_value, top_index, p.k, p.mode, value, driver)
+    tail = top_index.reshape(n_seg, kp)[:, :p.k].astype(np.int64) if keep_tail else None
+    return SegmentReduction(value=value, driver=driver, tail=tail)
+
+
+def account_totals(
+    *,
+    value: FloatArray,
+    seg_account: IntArray,
+    n_accounts: int | None = None,
+    floor_at_zero: bool = True,
+) -> FloatArray:
+    r"""Sum reduced segment values into their accounts (grouped maxima).
+
+    Parameters
+    ----------
+    value : FloatArray, shape (n_seg,)
+        Reduced value per segment, e.g. :attr:`SegmentReduction.value`.
+    seg_account : IntArray, shape (n_seg,)
+        Account of each segment, ``0 <= a < n_accounts``.
+    n_accounts : int, optional
+        Number of accounts (accounts without segments get 0); by default one more than
+        the largest account index.
+    floor_at_zero : bool, default True
+        Floor each segment's value at 0 before summing (a group's gain does not offset
+        another group's charge).
+
+    Returns
+    -------
+    FloatArray, shape (n_accounts,)
+
+    Notes
+    -----
+    :math:`R_a = \sum_{g : a(g) = a} \max(v_g, 0)` (without the floor:
+    :math:`\sum v_g`).
+    """
+    v = np.asarray(value, dtype=np.float64)
+    acct = int_vector(seg_account, field="seg_account")
+    if v.ndim != 1 or v.size != acct.size:
+        raise InputError(f"has shape {v.shape}, seg_account has {acct.size} entries",
+                         field="value")
+    if v.size and not np.isfinite(v).all():
+        g = int(np.flatnonzero(~np.isfinite(v))[0])
+        raise InputError("must be finite", field=f"value[{g}]", value=float(v[g]))
+    top = int(acct.max()) + 1 if acct.size else 0
+    if n_accounts is None:
+        n_accounts = top
+    if acct.size and acct.min() < 0:
+        g = int(np.flatnonzero(acct < 0)[0])
+        raise InputError("must be non-negative", field=f"seg_account[{g}]",
+                         value=int(acct[g]))
+    if top > n_accounts:
+        g = int(np.flatnonzero(acct >= n_accounts)[0])
+        raise InputError(f"must be below n_accounts ({n_accounts})", field=f"seg_account[{g}]",
+                         value=int(acct[g]))
+    weights = np.maximum(v, 0.0) if floor_at_zero else v
+    return np.bincount(acct, weights=weights, minlength=n_accounts).astype(np.float64)
