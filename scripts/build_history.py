@@ -389,9 +389,10 @@ def read_skfolio_index() -> Obs:
     return {iso_date(r["Date"]): _req(num(r["SP500"])) for r in read_rows(SOURCES["skf_index"])}
 
 
-def read_skfolio_stocks() -> dict[str, Obs]:
+def read_wide(key: str) -> dict[str, Obs]:
+    """Read a wide file (Date, then one column per symbol); empty cells are no observation."""
     out: dict[str, Obs] = {}
-    for r in read_rows(SOURCES["skf_stocks"]):
+    for r in read_rows(SOURCES[key]):
         d = iso_date(r["Date"])
         for k, v in r.items():
             if k == "Date":
@@ -451,19 +452,6 @@ def read_gold(notes: Notes) -> Obs:
         f"({dropped} rows in all, {dropped_window} within 1990-2022); this also drops the "
         "occasional genuine unchanged fixing, whose only content would be a zero return."
     )
-    return out
-
-
-def read_mlfinpy() -> dict[str, Obs]:
-    out: dict[str, Obs] = {}
-    for r in read_rows(SOURCES["mlfinpy"]):
-        d = iso_date(r["Date"])
-        for k, v in r.items():
-            if k == "Date":
-                continue
-            x = num(v)
-            if x is not None:
-                out.setdefault(k, {})[d] = x
     return out
 
 
@@ -735,7 +723,7 @@ def build_series(notes: Notes) -> list[Series]:
         )
     )
 
-    stocks = read_skfolio_stocks()
+    stocks = read_wide("skf_stocks")
     for tick in sorted(stocks):
         series.append(
             Series(
@@ -773,7 +761,7 @@ def build_series(notes: Notes) -> list[Series]:
             )
         )
 
-    etfs = read_mlfinpy()
+    etfs = read_wide("mlfinpy")
     for tick in sorted(etfs):
         series.append(
             Series(

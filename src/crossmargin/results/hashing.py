@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -14,10 +14,9 @@ from crossmargin.params.loader import ParamSet
 __all__ = ["input_hash"]
 
 
-def _update_mapping(h: hashlib._Hash, name: str, mapping: object) -> None:
+def _update_mapping(h: hashlib._Hash, name: str, mapping: Mapping[str, object]) -> None:
     h.update(name.encode())
-    items = sorted(dict(mapping).items()) if hasattr(mapping, "items") else []  # type: ignore[call-overload]
-    for key, value in items:
+    for key, value in sorted(mapping.items()):
         h.update(f"{key}={value!r};".encode())
 
 
