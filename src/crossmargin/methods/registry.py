@@ -1,26 +1,41 @@
-"""The methods the engine knows, by name."""
+"""The methods the engine knows, by name.
+
+Each entry names the class that implements the method, imported only when the method is
+asked for, so that one method's heavy dependencies never load for another.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from importlib import import_module
+from typing import Any
 
 from crossmargin.core.errors import InputError
 from crossmargin.methods.base import MarginMethod
-from crossmargin.methods.grid.method import ScenarioGrid
 
 __all__ = ["METHODS", "get_method"]
 
-#: Method name -> factory building it from its latest bundled parameter set.
-METHODS: dict[str, Callable[[], MarginMethod]] = {
-    "grid": lambda: ScenarioGrid.from_params(),
+#: Method name -> ``module:Class``; the class builds itself with ``from_params(**options)``.
+METHODS: dict[str, str] = {
+    "grid": "crossmargin.methods.grid.method:ScenarioGrid",
 }
 
 
-def get_method(name: str) -> MarginMethod:
-    """Return method ``name`` with its latest bundled parameters."""
+def get_method(name: str, **options: Any) -> MarginMethod:
+    """Return method ``name`` with its latest bundled parameters.
+
+    Parameters
+    ----------
+    name : str
+        A key of ``METHODS``.
+    **options
+        Method-specific inputs passed to the class's ``from_params`` (for example the
+        SPAN risk-parameter file).
+    """
     try:
-        factory = METHODS[name]
+        target = METHODS[name]
     except KeyError:
         raise InputError(f"unknown method (known: {', '.join(sorted(METHODS))})",
                          field="method", value=name) from None
-    return factory()
+    module, _, cls = target.partition(":")
+    method: MarginMethod = getattr(import_module(module), cls).from_params(**options)
+    return method

@@ -79,6 +79,10 @@ class MarginResult:
         (e.g. ``"SPX -8.00%, vol +25%"``); falls back to ``scenario_names``.
     notes : tuple of str
         Caveats the reader must see (stale market data, assumptions).
+    detail : callable, optional
+        ``detail(account_row)`` gives a method's own explanation of one account as a
+        JSON-ready mapping (the strategy pairing chosen, SPAN charges per combined
+        commodity...); it appears as ``"detail"`` in the account's JSON.
     """
 
     method: str
@@ -94,6 +98,7 @@ class MarginResult:
     scenario_names: tuple[str, ...] = ()
     describe: Callable[[str, int], str] | None = None
     notes: tuple[str, ...] = ()
+    detail: Callable[[int], Mapping[str, Any]] | None = None
 
     def __post_init__(self) -> None:
         for name in ("initial_margin", "maintenance_margin"):
@@ -149,7 +154,7 @@ class MarginResult:
                     else (self.scenario_names[scenario] if self.scenario_names else scenario),
                     "loss": _amount(float(seg.loss[top])),
                 }
-        return {
+        out: dict[str, Any] = {
             "method": self.method,
             "initial_margin": _amount(float(self.initial_margin[index])),
             "maintenance_margin": _amount(float(self.maintenance_margin[index])),
@@ -157,6 +162,9 @@ class MarginResult:
             "driver": driver,
             "params": dict(self.params),
         }
+        if self.detail is not None:
+            out["detail"] = dict(self.detail(index))
+        return out
 
     def accounts_json(self) -> list[dict[str, Any]]:
         """Return the JSON object of every account (for books of modest size)."""
