@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -70,3 +71,30 @@ def test_bench_kernel_bad_confidence() -> None:
     result = runner.invoke(app, ["bench", "kernel", *TINY, "--confidence", "1.5"])
     assert result.exit_code == 2
     assert "confidence" in result.stderr
+
+
+def test_bench_methods_json() -> None:
+    """``crossmargin bench methods``: every method's row on a small realistic book."""
+    result = runner.invoke(app, ["bench", "methods", "--accounts", "300", "--method", "grid",
+                                 "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["accounts"] == 300 and doc["kernel_seconds"] > 0
+    (row,) = doc["methods"]
+    assert row["method"] == "grid" and row["seconds"] > 0 and row["ratio_to_kernel"] > 0
+    assert 0 < row["accounts_with_margin"] <= 300
+
+
+def test_bench_book_profiles_hold_hedges() -> None:
+    """The bench book draws distinct instruments per account from its desk profile."""
+    from datetime import date
+
+    from crossmargin.bench.methods import bench_book
+    from crossmargin.market.build import snapshot_from_history
+
+    market = snapshot_from_history(date(2018, 6, 29), max_stale_days={"curve": 500})
+    book = bench_book(accounts=50, positions=6, market=market, seed=1)
+    assert book.n_positions == 300 and np.all(book.pos_quantity != 0)
+    for a in range(book.n_accounts):
+        rows = book.pos_instrument[book.account_offsets[a]:book.account_offsets[a + 1]]
+        assert np.unique(rows).size == rows.size

@@ -43,13 +43,27 @@ def _bench() -> None:
     """Benchmarks: the kernel against a scipy.sparse baseline and the machine's limits."""
 
 
-def _table(report: dict[str, Any]) -> Table:
-    table = Table(title="crossmargin bench kernel")
+def _print_report(report: dict[str, Any]) -> None:
+    """Print scalar measures as one table and each list of records as its own table."""
+    console = Console()
+    table = Table(title="crossmargin bench")
     table.add_column("measure")
     table.add_column("value", justify="right")
+    records: dict[str, list[dict[str, Any]]] = {}
     for key, value in report.items():
-        table.add_row(key, json.dumps(value))
-    return table
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            records[key] = value
+        else:
+            table.add_row(key, json.dumps(value))
+    console.print(table)
+    for key, rows in records.items():
+        sub = Table(title=key)
+        columns = list(dict.fromkeys(k for row in rows for k in row))
+        for col in columns:
+            sub.add_column(col, justify="left" if col == columns[0] else "right")
+        for row in rows:
+            sub.add_row(*(json.dumps(row.get(col)) for col in columns))
+        console.print(sub)
 
 
 @bench_app.command()
@@ -87,4 +101,33 @@ def kernel(
     if output_format is BenchFormat.JSON:
         typer.echo(json.dumps(report, indent=2))
     else:
-        Console().print(_table(report))
+        _print_report(report)
+
+
+@bench_app.command()
+@guarded
+def methods(
+    accounts: Annotated[int, typer.Option(min=1, help="Accounts in the book.")] = 100_000,
+    positions: Annotated[int, typer.Option(min=1, help="Positions per account.")] = 10,
+    method: Annotated[list[str] | None, typer.Option(
+        help="Method(s) to time (default: all registered).")] = None,
+    as_of: Annotated[str, typer.Option(
+        "--as-of", help="Date of the bundled history the book is priced on.")
+                     ] = "2018-06-29",
+    seed: Annotated[int, typer.Option(help="Seed of the book.")] = 0,
+    output_format: Annotated[BenchFormat, typer.Option(
+        "--format", help="json or table.")] = BenchFormat.JSON,
+) -> None:
+    """Time every margin method on one realistic book priced from the bundled history.
+
+    Reports each method's seconds beside one kernel pass over the same positions.
+    """
+    from crossmargin.bench.methods import run_methods_bench
+    from crossmargin.core.values import parse_date
+
+    report = run_methods_bench(accounts=accounts, positions=positions, methods=method,
+                               as_of=parse_date(as_of, field="--as-of"), seed=seed)
+    if output_format is BenchFormat.JSON:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        _print_report(report)
