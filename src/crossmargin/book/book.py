@@ -32,10 +32,15 @@ class Position:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Collateral:
-    """A collateral balance: cash in a currency, a coin, or a security by symbol."""
+    """A collateral balance: cash in a currency, a coin, or a security by symbol.
+
+    ``instrument`` carries the terms of a pledged security that a symbol alone does not
+    describe (a Treasury note: coupon and maturity); ``amount`` is then its face value.
+    """
 
     asset: str
     amount: float
+    instrument: Instrument | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

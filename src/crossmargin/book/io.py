@@ -171,17 +171,30 @@ def _order(raw: object, path: str) -> Order:
     )
 
 
+#: Terms a collateral record may give for a pledged bond (``type: bond``).
+_COLLATERAL_BOND = frozenset({"type", "coupon", "maturity", "curve", "frequency", "currency"})
+
+
 def _collateral(raw: object, path: str) -> Collateral:
     rec = _record(raw, path)
-    unknown = set(rec) - {"asset", "amount"}
+    allowed = {"asset", "amount"} | (_COLLATERAL_BOND if "type" in rec else set())
+    unknown = set(rec) - allowed
     if unknown:
         name = sorted(unknown)[0]
         raise InputError("unknown collateral field", field=f"{path}.{name}", value=rec[name])
     asset = rec.get("asset")
     if not isinstance(asset, str) or not asset.strip():
         raise InputError("is required", field=f"{path}.asset", value=asset, has_value=True)
+    instrument = None
+    if "type" in rec:
+        if str(rec["type"]).strip().lower() != "bond":
+            raise InputError("collateral terms are given for bonds only (type: bond)",
+                             field=f"{path}.type", value=rec["type"])
+        terms = {k: v for k, v in rec.items() if k not in ("asset", "amount")}
+        instrument = parse_instrument({**terms, "symbol": asset.strip()}, path=path)
     return Collateral(
-        asset=asset.strip(), amount=parse_number(rec.get("amount"), field=f"{path}.amount")
+        asset=asset.strip(), amount=parse_number(rec.get("amount"), field=f"{path}.amount"),
+        instrument=instrument,
     )
 
 
