@@ -58,6 +58,21 @@ def test_inverse_perpetual_usd_pnl_is_face_times_relative_move(market) -> None: 
     np.testing.assert_allclose(r.pnl[0], coin * s1)
 
 
+def test_marked_inverse_contract_keeps_face_pnl(market) -> None:  # type: ignore[no-untyped-def]
+    """A mark on an inverse perp or future (USD per coin) leaves its P&L face x relative
+    move: the mark must not multiply the face."""
+    insts = [Perpetual(underlying="BTC", settlement=Settlement.INVERSE, multiplier=100.0),
+             Future(symbol="BTCINV", underlying="BTC", expiry=EXPIRY, multiplier=100.0,
+                    settlement=Settlement.INVERSE)]
+    moves = np.array([-0.1, 0.0, 0.1])
+    scen = _set(spot={"BTC": moves})
+    plain = revalue(insts, market=market, scenarios=scen, currency="USD")
+    marked = revalue(insts, market=market, scenarios=scen, currency="USD",
+                     marks=np.array([6500.0, 6550.0]))
+    np.testing.assert_allclose(marked.pnl, plain.pnl)
+    np.testing.assert_allclose(marked.pnl[0], 100.0 * moves)
+
+
 def test_option_pnl_is_full_revaluation(market) -> None:  # type: ignore[no-untyped-def]
     opt = Option(underlying="SPX", right=Right.PUT, strike=2600.0, expiry=EXPIRY,
                  multiplier=100.0, style=Style.EUROPEAN, settlement=Settlement.CASH)

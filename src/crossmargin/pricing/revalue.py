@@ -395,7 +395,12 @@ def revalue(
         else:
             base, scen = _PRICERS[model](insts, ctx)
             unit = np.array([getattr(i, "multiplier", 1.0) for i in insts])
-            base, scen = _scale_to_mark(base, scen, marks[idx], unit)
+            # An inverse contract's value is its face whatever its price: a mark (USD per
+            # coin) moves nothing, as its P&L is face x relative move of the price.
+            inverse = np.array([getattr(i, "settlement", None) is Settlement.INVERSE
+                                for i in insts], dtype=bool)
+            base, scen = _scale_to_mark(base, scen, np.where(inverse, np.nan, marks[idx]),
+                                        unit)
         fx = [ctx.fx(inst.currency) for inst in insts]
         v0[idx] = base * np.array([x[0] for x in fx])
         vs[idx] = scen * np.stack([x[1] for x in fx])

@@ -1,0 +1,1 @@
+"""Crypto exchange scenario portfolio margin (Deribit / Derive style), ``crypto-pm``."""
