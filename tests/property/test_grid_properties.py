@@ -8,7 +8,6 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crossmargin.book.book import Account, Book, Position
 from crossmargin.book.instruments import (
     AssetClass,
     CryptoSpot,
@@ -22,7 +21,8 @@ from crossmargin.book.instruments import (
     Style,
 )
 from crossmargin.methods.grid.method import ScenarioGrid
-from tests.conftest import AS_OF, make_market
+from tests.conftest import make_market
+from tests.property.books import one_account, position_lists
 
 EXP = date(2018, 9, 21)
 UNIVERSE: list[Instrument] = [
@@ -43,19 +43,11 @@ UNIVERSE: list[Instrument] = [
 MARKET = make_market()
 GRID = ScenarioGrid.from_params()
 
-positions = st.lists(
-    st.tuples(st.integers(0, len(UNIVERSE) - 1),
-              st.floats(-50, 50, allow_nan=False).filter(lambda q: abs(q) > 1e-3)),
-    min_size=1, max_size=8,
-)
+positions = position_lists(len(UNIVERSE))
 
 
 def _margin(pos: list[tuple[int, float]]) -> float:
-    book = Book.from_accounts(
-        [Account(id="A", positions=tuple(Position(instrument=UNIVERSE[i], quantity=q)
-                                         for i, q in pos))],
-        as_of=AS_OF, currency="USD")
-    return float(GRID.compute(book, MARKET).initial_margin[0])
+    return float(GRID.compute(one_account(UNIVERSE, pos), MARKET).initial_margin[0])
 
 
 @given(positions)

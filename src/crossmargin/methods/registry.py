@@ -17,6 +17,7 @@ __all__ = ["METHODS", "get_method"]
 #: Method name -> ``module:Class``; the class builds itself with ``from_params(**options)``.
 METHODS: dict[str, str] = {
     "grid": "crossmargin.methods.grid.method:ScenarioGrid",
+    "tims": "crossmargin.methods.tims.method:TheoreticalIntermarketMargin",
     "crypto-pm": "crossmargin.methods.crypto_pm.method:CryptoPortfolioMargin",
 }
 

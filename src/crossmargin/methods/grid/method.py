@@ -29,18 +29,15 @@ from crossmargin.pricing.revalue import revalue
 from crossmargin.results.hashing import input_hash
 from crossmargin.results.margin import MarginResult, SegmentCharges
 from crossmargin.scenarios.base import ScenarioSet, VolShift
+from crossmargin.scenarios.valuation_points import (
+    ValuationPoints,
+    parse_ranges,
+    parse_valuation_points,
+    range_move,
+    vol_label,
+)
 
 __all__ = ["ScenarioGrid"]
-
-
-def _pair(value: object, field: str) -> tuple[float, float]:
-    if not isinstance(value, Sequence) or len(value) != 2:
-        raise InputError("must be a pair [down, up]", field=field, value=value)
-    down = parse_number(value[0], field=f"{field}[0]")
-    up = parse_number(value[1], field=f"{field}[1]")
-    if down > 0 or up < 0:
-        raise InputError("the range must be [down <= 0, up >= 0]", field=field, value=value)
-    return down, up
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,15 +92,10 @@ class ScenarioGrid:
     curve_shifts: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if self.points < 2:
-            raise InputError("needs at least 2 valuation points", field="points",
-                             value=self.points)
+        self.valuation_points()  # validates points and vol_shocks
         if not 0 < self.maintenance_factor <= 1:
             raise InputError("must be in (0, 1]", field="maintenance_factor",
                              value=self.maintenance_factor)
-        if any(v <= -1 for v in self.vol_shocks):
-            raise InputError("a relative vol shock must stay above -100%", field="vol_shocks",
-                             value=self.vol_shocks)
 
     @classmethod
     def from_params(cls, params: ParamSet | None = None) -> ScenarioGrid:
@@ -111,25 +103,23 @@ class ScenarioGrid:
         params = params or load_params("grid")
         p: Mapping[str, Any] = params.parameters
         try:
+            points = parse_valuation_points(p)
             return cls(
                 params=params,
-                points=int(parse_number(p.get("points"), field="points", positive=True)),
-                vol_shocks=tuple(parse_number(v, field="vol_shocks")
-                                 for v in p.get("vol_shocks", [])),
+                points=points.points,
+                vol_shocks=points.vol_shocks,
                 maintenance_factor=parse_number(p.get("maintenance_factor"),
                                                 field="maintenance_factor", positive=True),
-                price_ranges={str(k): _pair(v, f"price_ranges.{k}")
-                              for k, v in dict(p.get("price_ranges", {})).items()},
-                curve_shifts={str(k): _pair(v, f"curve_shifts.{k}")
-                              for k, v in dict(p.get("curve_shifts", {})).items()},
+                price_ranges=parse_ranges(p.get("price_ranges", {}), "price_ranges"),
+                curve_shifts=parse_ranges(p.get("curve_shifts", {}), "curve_shifts"),
             )
         except InputError as err:
             raise err.located(params.path or params.id) from None
 
     # -- scenarios -------------------------------------------------------------------
-    def fractions(self) -> np.ndarray:
-        """Return the valuation fractions of the range: equidistant points plus zero."""
-        return np.unique(np.r_[np.linspace(-1.0, 1.0, self.points), 0.0])
+    def valuation_points(self) -> ValuationPoints:
+        """Return the grid's valuation points (range fractions x vol shocks)."""
+        return ValuationPoints(points=self.points, vol_shocks=self.vol_shocks)
 
     def _group_of(self, inst: Instrument) -> _Group:
         has_vol = inst.kind in ("option", "future_option")
@@ -155,35 +145,28 @@ class ScenarioGrid:
 
     def scenario_set(self, groups: Sequence[_Group]) -> ScenarioSet:
         """Build the grid's scenario set for ``groups``."""
-        fractions = self.fractions()
-        vols = (0.0, *self.vol_shocks)
-        f = np.repeat(fractions, len(vols))
-        v = np.tile(np.asarray(vols), fractions.size)
+        points = self.valuation_points()
+        f, v = points.axes()
         spot: dict[str, np.ndarray] = {}
         curve: dict[str, np.ndarray] = {}
         vol: dict[str, np.ndarray] = {}
         for g in groups:
             down, up = self._range(g)
-            move = np.where(f >= 0, up * f, -down * f)
-            (curve if g.kind == "curve" else spot)[g.name] = move
+            (curve if g.kind == "curve" else spot)[g.name] = range_move(f, down=down, up=up)
             if g.has_vol:
                 vol[g.name] = v
-        names = tuple(f"range x {a:+.2f}, vol {b:+.0%}" for a, b in zip(f, v, strict=True))
-        return ScenarioSet(names=names, spot=spot, vol=vol, curve=curve,
+        return ScenarioSet(names=points.labels(), spot=spot, vol=vol, curve=curve,
                            vol_shift=VolShift.RELATIVE, strict=False,
                            source=f"grid {self.params.version}")
 
     def describe(self, group: str, scenario: int, groups: Mapping[str, _Group]) -> str:
         """Return scenario ``scenario`` as it moves ``group``."""
-        fractions = self.fractions()
-        vols = (0.0, *self.vol_shocks)
-        f = fractions[scenario // len(vols)]
-        v = vols[scenario % len(vols)]
+        f, v = self.valuation_points().point(scenario)
         down, up = self._range(groups[group])
-        move = up * f if f >= 0 else -down * f
+        move = float(range_move(f, down=down, up=up))
         what = f"yield {move * 1e4:+.0f} bp" if groups[group].kind == "curve" else \
             f"price {move:+.2%}"
-        return f"{group} {what}, " + (f"vol {v:+.0%}" if v else "vol unchanged")
+        return f"{group} {what}, {vol_label(v)}"
 
     # -- margin ----------------------------------------------------------------------
     def compute(self, book: Book, market: MarketSnapshot) -> MarginResult:
