@@ -22,6 +22,8 @@ __all__ = ["Allocation", "allocate_collateral"]
 
 #: Accounts per block-diagonal linear program (bounds the solver's memory).
 CHUNK = 2000
+#: Objective cost of posting one unit of collateral value (shortfall costs 1 per unit).
+POSTING_COST = 1e-6
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -73,10 +75,11 @@ def _solve_chunk(values: FloatArray, requirement: FloatArray) -> FloatArray:
     a_ub = sp.vstack([sp.hstack([cover, shortfall]),
                       sp.hstack([balance, sp.csr_matrix((n * m, n * s))])], format="csr")
     b_ub = np.r_[-requirement.ravel(), np.ones(n * m)]
-    # Minimise total shortfall; a tiny cost on posted value keeps each silo's collateral
-    # to what it needs (the rest stays free), without changing the optimal shortfall.
-    scale = max(float(values.max(initial=0.0)), 1.0)
-    cost = np.r_[1e-9 * values.ravel() / scale, np.ones(n * s)]
+    # Minimise total shortfall; a small cost per unit of value posted keeps each silo's
+    # collateral to what it needs (the rest stays free). Posting one unit of value saves
+    # one unit of shortfall at most and costs POSTING_COST < 1, so the optimal shortfall
+    # is unchanged.
+    cost = np.r_[POSTING_COST * values.ravel(), np.ones(n * s)]
     res = linprog(cost, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
     if res.status != 0:
         raise CrossmarginError(f"collateral allocation did not solve: {res.message}")
@@ -108,9 +111,9 @@ def allocate_collateral(*, values: FloatArray, requirement: FloatArray) -> Alloc
               \sum_i v_{ij} f_{ij} + u_j \ge R_j, \quad \sum_j f_{ij} \le 1, \quad
               f, u \ge 0 .
 
-    A negligible cost :math:`10^{-9} v_{ij}/\max v` on posting keeps unneeded collateral
-    unposted. Accounts are independent, so chunks of ``CHUNK`` accounts are solved as one
-    block-diagonal program.
+    A small cost :math:`\epsilon v_{ij} f_{ij}` (``POSTING_COST``, far below the unit
+    cost of a shortfall) keeps unneeded collateral unposted. Accounts are independent,
+    so chunks of ``CHUNK`` accounts are solved as one block-diagonal program.
 
     References
     ----------
