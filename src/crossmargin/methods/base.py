@@ -175,7 +175,8 @@ def in_scope(book: Book, covers: Callable[[Instrument], bool], *, method: str,
     excluded = ~keep
     if not excluded.any():
         return Scope(book=book, excluded=excluded, notes=())
-    left = sorted({book.instruments[int(i)].label for i in book.pos_instrument[excluded]})
+    left = sorted({book.instruments[int(i)].label
+                   for i in np.unique(book.pos_instrument[excluded])})
     shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
     note = (f"{method} margins {what}; {int(excluded.sum())} position(s) outside its scope "
             f"are not margined by it ({shown})")

@@ -1,0 +1,1 @@
+"""Crypto exchange standard margin (Deribit style): size-scaled futures rates, option formula."""

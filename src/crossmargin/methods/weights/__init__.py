@@ -1,0 +1,1 @@
+"""Linear asset/liability-weight cross margin (Drift, Mango, dYdX style)."""
