@@ -62,7 +62,7 @@ class Account:
     orders: tuple[Order, ...] = ()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False, weakref_slot=True)
 class Book:
     """Many accounts in columnar form.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from weakref import WeakKeyDictionary
 
 import numpy as np
 
@@ -20,16 +21,16 @@ def _update_mapping(h: hashlib._Hash, name: str, mapping: Mapping[str, object]) 
         h.update(f"{key}={value!r};".encode())
 
 
-def input_hash(book: Book, market: MarketSnapshot | None, params: Iterable[ParamSet]) -> str:
-    """Return the SHA-256 (hex) of the book, the market and the parameter sets.
+#: Digest of each live book: a book is immutable, and hashing a large one's collateral
+#: and orders is the slow part, so it is done once per book.
+_BOOK_DIGESTS: WeakKeyDictionary[Book, bytes] = WeakKeyDictionary()
 
-    Notes
-    -----
-    Hashes the instruments' ``repr``, the position arrays' bytes, the collateral, every
-    market table (volatility surfaces and curves by their arrays) and each parameter
-    set's id, version and values. Equal inputs give equal hashes on any machine with
-    the same byte order.
-    """
+
+def _book_digest(book: Book) -> bytes:
+    """Return the SHA-256 digest of everything in ``book`` (cached per book)."""
+    cached = _BOOK_DIGESTS.get(book)
+    if cached is not None:
+        return cached
     h = hashlib.sha256()
     h.update(f"{book.as_of}|{book.currency}|".encode())
     for inst in book.instruments:
@@ -38,6 +39,24 @@ def input_hash(book: Book, market: MarketSnapshot | None, params: Iterable[Param
     for arr in (book.account_offsets, book.pos_instrument, book.pos_quantity, book.marks):
         h.update(np.ascontiguousarray(arr).tobytes())
     h.update(repr(book.collateral).encode())
+    h.update(repr(book.orders).encode())
+    digest = h.digest()
+    _BOOK_DIGESTS[book] = digest
+    return digest
+
+
+def input_hash(book: Book, market: MarketSnapshot | None, params: Iterable[ParamSet]) -> str:
+    """Return the SHA-256 (hex) of the book, the market and the parameter sets.
+
+    Notes
+    -----
+    Hashes the instruments' ``repr``, the position arrays' bytes, the collateral and the
+    open orders (once per book), every market table (volatility surfaces and curves by
+    their arrays) and each parameter set's id, version and values. Equal inputs give equal hashes on any machine with
+    the same byte order.
+    """
+    h = hashlib.sha256()
+    h.update(_book_digest(book))
     if market is not None:
         h.update(f"{market.as_of}|{market.base_currency}".encode())
         for name in ("prices", "rates", "fx", "dividends", "funding"):
