@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -13,6 +13,7 @@ from crossmargin.book.instruments import Instrument
 from crossmargin.core.typing import BoolArray, FloatArray, IntArray
 from crossmargin.market.snapshot import MarketSnapshot
 from crossmargin.params.loader import ParamSet
+from crossmargin.results.hashing import input_hash
 from crossmargin.results.margin import MarginResult
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "ceil_cents",
     "floor_residue",
     "in_scope",
+    "method_result",
     "segment_positions",
 ]
 
@@ -43,6 +45,34 @@ class MarginMethod(Protocol):
     def compute(self, book: Book, market: MarketSnapshot) -> MarginResult:
         """Return the requirements of every account of ``book`` on ``market``."""
         ...
+
+
+def method_result(method: MarginMethod, book: Book, market: MarketSnapshot, *,
+                  initial_margin: FloatArray, maintenance_margin: FloatArray,
+                  notes: Iterable[str] = (), **fields: Any) -> MarginResult:
+    """Return ``method``'s result on ``book``, stamped with what produced it.
+
+    The result names the method and its parameter set, carries the hash of the book, the
+    market and the parameters, and ends its notes with the market's own caveats.
+
+    Parameters
+    ----------
+    method : MarginMethod
+    book : Book
+        The book as given (not a method's in-scope part): the hash covers all of it.
+    market : MarketSnapshot
+    initial_margin, maintenance_margin : FloatArray, shape (n_accounts,)
+    notes : iterable of str
+        The method's own caveats (positions out of scope, assumptions).
+    **fields
+        The other fields of :class:`~crossmargin.results.margin.MarginResult`.
+    """
+    return MarginResult(
+        method=method.name, currency=book.currency, as_of=market.as_of,
+        params=method.params.info(), input_hash=input_hash(book, market, [method.params]),
+        account_ids=book.account_ids, initial_margin=initial_margin,
+        maintenance_margin=maintenance_margin,
+        notes=(*notes, *market.notes.values()), **fields)
 
 
 def ceil_cents(amounts: FloatArray) -> FloatArray:

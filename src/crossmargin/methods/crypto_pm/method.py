@@ -30,13 +30,18 @@ from crossmargin.core.typing import FloatArray, IntArray
 from crossmargin.core.values import parse_number
 from crossmargin.kernels import MaxLoss, reduce_segments
 from crossmargin.market.snapshot import MarketSnapshot
-from crossmargin.methods.base import ceil_cents, floor_residue, in_scope, segment_positions
+from crossmargin.methods.base import (
+    ceil_cents,
+    floor_residue,
+    in_scope,
+    method_result,
+    segment_positions,
+)
 from crossmargin.methods.crypto_pm.contingencies import contingencies
 from crossmargin.methods.crypto_pm.params import UnderlyingParams, parse_underlyings
 from crossmargin.methods.crypto_pm.pools import PoolPnL, pool_pnl
 from crossmargin.methods.crypto_pm.scenarios import ScenarioTable
 from crossmargin.params.loader import ParamSet, load_params
-from crossmargin.results.hashing import input_hash
 from crossmargin.results.margin import MarginResult, SegmentCharges
 
 __all__ = ["CryptoPortfolioMargin"]
@@ -240,13 +245,8 @@ class CryptoPortfolioMargin:
                        for part in parts]
         im = ceil_cents(np.sum(per_account, axis=0))
         by_name = {p.name: p for p in layout.pools}
-        return MarginResult(
-            method=self.name,
-            currency=book.currency,
-            as_of=market.as_of,
-            params=self.params.info(),
-            input_hash=input_hash(book, market, [self.params]),
-            account_ids=book.account_ids,
+        return method_result(
+            self, book, market,
             initial_margin=im,
             maintenance_margin=ceil_cents(im * self.maintenance_factor),
             components=dict(zip(COMPONENTS, per_account, strict=True)),
@@ -256,7 +256,7 @@ class CryptoPortfolioMargin:
                                     loss=reduced.value * seg_fx, scenario=reduced.driver),
             scenario_names=self.scenarios.names(),
             describe=lambda group, s: self.describe(by_name[group], s),
-            notes=(*scope.notes, *market.notes.values()),
+            notes=scope.notes,
             detail=_Detail(layout=layout, account=seg.account, group=seg.group, parts=parts,
                            fx=fx, currency=book.currency),
         )

@@ -28,7 +28,7 @@ from crossmargin.book.instruments import (
 from crossmargin.core.errors import InputError
 from crossmargin.core.typing import BoolArray, FloatArray, IntArray
 from crossmargin.market.snapshot import MarketSnapshot
-from crossmargin.methods.base import ceil_cents, in_scope
+from crossmargin.methods.base import ceil_cents, in_scope, method_result
 from crossmargin.methods.crypto_standard.conversion import reporting_rates
 from crossmargin.methods.crypto_standard.holdings import (
     Holdings,
@@ -45,7 +45,6 @@ from crossmargin.methods.crypto_standard.params import (
 from crossmargin.methods.crypto_standard.rates import short_option_margin, size_scaled_rate
 from crossmargin.methods.crypto_standard.terms import ContractTerms, Kind, contract_terms
 from crossmargin.params.loader import ParamSet, load_params
-from crossmargin.results.hashing import input_hash
 from crossmargin.results.margin import MarginResult
 
 __all__ = ["DeribitStandardMargin"]
@@ -221,17 +220,12 @@ class DeribitStandardMargin:
         detail = _Detail(holdings=h, terms=terms, instruments=orders.instruments,
                          initial=initial, maintenance=held.maintenance, to_reporting=to_rep,
                          currency=book.currency)
-        return MarginResult(
-            method=self.name,
-            currency=book.currency,
-            as_of=market.as_of,
-            params=self.params.info(),
-            input_hash=input_hash(book, market, [self.params]),
-            account_ids=book.account_ids,
+        return method_result(
+            self, book, market,
             initial_margin=ceil_cents(account_sums(h.account, im_rep, n)),
             maintenance_margin=ceil_cents(account_sums(h.account, mm_rep, n)),
             components=components,
-            notes=(*scope.notes, *orders.notes, *spot_notes, *market.notes.values()),
+            notes=(*scope.notes, *orders.notes, *spot_notes),
             detail=detail.account,
         )
 

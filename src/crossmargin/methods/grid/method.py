@@ -23,10 +23,9 @@ from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_number
 from crossmargin.kernels import MaxLoss, reduce_segments
 from crossmargin.market.snapshot import MarketSnapshot
-from crossmargin.methods.base import ceil_cents, floor_residue, segment_positions
+from crossmargin.methods.base import ceil_cents, floor_residue, method_result, segment_positions
 from crossmargin.params.loader import ParamSet, load_params
 from crossmargin.pricing.revalue import revalue
-from crossmargin.results.hashing import input_hash
 from crossmargin.results.margin import MarginResult, SegmentCharges
 from crossmargin.scenarios.base import ScenarioSet, VolShift
 from crossmargin.scenarios.valuation_points import (
@@ -198,13 +197,8 @@ class ScenarioGrid:
         im = ceil_cents(np.bincount(seg.account, weights=charge, minlength=book.n_accounts)
                         .astype(np.float64))
         mm = ceil_cents(im * self.maintenance_factor)
-        return MarginResult(
-            method=self.name,
-            currency=book.currency,
-            as_of=market.as_of,
-            params=self.params.info(),
-            input_hash=input_hash(book, market, [self.params]),
-            account_ids=book.account_ids,
+        return method_result(
+            self, book, market,
             initial_margin=im,
             maintenance_margin=mm,
             components={"scanning_risk": im},
@@ -213,5 +207,4 @@ class ScenarioGrid:
                                     loss=reduced.value, scenario=reduced.driver),
             scenario_names=scenarios.names,
             describe=lambda group, s: self.describe(group, s, by_name),
-            notes=tuple(market.notes.values()),
         )

@@ -32,6 +32,7 @@ from crossmargin.methods.base import (
     ceil_cents,
     floor_residue,
     in_scope,
+    method_result,
     segment_positions,
 )
 from crossmargin.methods.tims.explain import Explanation
@@ -45,7 +46,6 @@ from crossmargin.methods.tims.minimum import contract_minimum, segment_minimum
 from crossmargin.methods.tims.offsets import OffsetRuns, offset_losses, offset_runs
 from crossmargin.params.loader import ParamSet, load_params
 from crossmargin.pricing.revalue import revalue
-from crossmargin.results.hashing import input_hash
 from crossmargin.results.margin import MarginResult, SegmentCharges
 from crossmargin.scenarios.base import ScenarioSet, VolShift
 from crossmargin.scenarios.valuation_points import (
@@ -299,13 +299,8 @@ class TheoreticalIntermarketMargin:
             runs=runs, run_loss=run_loss, run_requirement=run_requirement,
             run_credit=run_credit, run_scenario=run_scenario, stress_loss=stress_loss,
             stress_scenario=stress_scenario)
-        return MarginResult(
-            method=self.name,
-            currency=book.currency,
-            as_of=market.as_of,
-            params=self.params.info(),
-            input_hash=input_hash(book, market, [self.params]),
-            account_ids=book.account_ids,
+        return method_result(
+            self, book, market,
             initial_margin=im,
             maintenance_margin=ceil_cents(im * self.maintenance_factor),
             components=components,
@@ -314,7 +309,7 @@ class TheoreticalIntermarketMargin:
                                     loss=reduced.value, scenario=reduced.driver),
             scenario_names=scenarios.names[:n_points],
             describe=explanation.describe,
-            notes=(*scope.notes, *market.notes.values()),
+            notes=scope.notes,
             detail=explanation.detail,
         )
 

@@ -22,7 +22,7 @@ from crossmargin.book.instruments import CryptoSpot, Instrument, Perpetual, Sett
 from crossmargin.core.errors import InputError
 from crossmargin.core.typing import BoolArray, FloatArray, IntArray
 from crossmargin.market.snapshot import MarketSnapshot
-from crossmargin.methods.base import ceil_cents, in_scope
+from crossmargin.methods.base import ceil_cents, in_scope, method_result
 from crossmargin.methods.crypto_standard.conversion import price_in, reporting_rates
 from crossmargin.methods.crypto_standard.holdings import (
     Holdings,
@@ -45,7 +45,6 @@ from crossmargin.methods.weights.params import (
     SizeAdjustment,
 )
 from crossmargin.params.loader import ParamSet, load_params
-from crossmargin.results.hashing import input_hash
 from crossmargin.results.margin import MarginResult
 
 __all__ = ["LinearWeightMargin"]
@@ -275,18 +274,12 @@ class LinearWeightMargin:
         required = {t: ceil_cents(account_sums(h.account, held[t], n)) for t in THRESHOLDS}
         equity = account_sums(h.account, np.where(seg.spot, h.quantity * seg.price, 0.0), n)
         detail = _Detail(segments=seg, held=held, equity=equity, names=groups.names)
-        return MarginResult(
-            method=self.name,
-            currency=book.currency,
-            as_of=market.as_of,
-            params=self.params.info(),
-            input_hash=input_hash(book, market, [self.params]),
-            account_ids=book.account_ids,
+        return method_result(
+            self, book, market,
             initial_margin=required["initial"],
             maintenance_margin=required["maintenance"],
             components=required,
-            notes=(*scope.notes, *orders.notes, *balance_notes, *self._settled_note(groups),
-                   *market.notes.values()),
+            notes=(*scope.notes, *orders.notes, *balance_notes, *self._settled_note(groups)),
             detail=detail.account,
         )
 
