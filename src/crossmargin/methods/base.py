@@ -157,8 +157,10 @@ def floor_residue(loss: FloatArray, segments: Segments, pnl: FloatArray) -> Floa
     if loss.size == 0:
         return loss.copy()
     scale = np.abs(pnl).max(axis=1) if pnl.shape[1] else np.zeros(pnl.shape[0])
-    gross = np.add.reduceat(np.abs(segments.quantity) * scale[segments.instrument],
-                            segments.offsets[:-1])
+    seg_of_position = np.repeat(np.arange(loss.size), np.diff(segments.offsets))
+    gross = np.bincount(seg_of_position,
+                        weights=np.abs(segments.quantity) * scale[segments.instrument],
+                        minlength=loss.size)
     out: FloatArray = np.where(loss > RESIDUE * gross, loss, 0.0)
     return out
 

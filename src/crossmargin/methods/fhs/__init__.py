@@ -1,0 +1,1 @@
+"""Unified filtered historical simulation margin across all asset classes."""
