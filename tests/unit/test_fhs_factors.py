@@ -74,6 +74,30 @@ def test_a_proxy_stands_in_only_where_the_factor_has_no_move() -> None:
                      "SPX's standardised 2-day moves (proxy)",)
 
 
+def test_resampling_keeps_coins_joint_and_invents_no_equity_correlation() -> None:
+    """BTC and a second coin resampled from BTC's dates: on every filled date both take
+    their own moves of the same donor date (so their joint moves are kept), and BTC's
+    filled moves are its own history, not SPX's."""
+    frame = _frame()
+    frame["ETH"] = frame["BTC"] * (1 + 0.3 * np.sin(np.arange(len(frame)) / 7.0))
+    joint = _joint(frame=frame, proxies={}, resample={"BTC": "BTC", "ETH": "BTC"})
+    block = _block(joint)
+    btc, notes = joint.moves("BTC", horizon=2, block=block)
+    eth, _ = joint.moves("ETH", horizon=2, block=block)
+    assert np.isfinite(btc).all() and np.isfinite(eth).all()
+    assert notes[0].startswith("BTC: ") and "resample its own" in notes[0]
+    early = block.dates.dates < np.datetime64("2019-01-03")
+    late = ~early
+    # each filled (BTC, ETH) pair is one of the observed pairs, up to the stress stretch
+    observed = {(round(b, 12), round(e, 12)) for b, e in zip(btc[late], eth[late],
+                                                             strict=True)}
+    calm = early & ~block.dates.stressed
+    filled = {(round(b, 12), round(e, 12)) for b, e in zip(btc[calm], eth[calm], strict=True)}
+    assert filled <= observed
+    spx, _ = joint.moves("SPX", horizon=2, block=block)
+    assert abs(np.corrcoef(btc[calm], spx[calm])[0, 1]) < 0.99
+
+
 def test_without_a_proxy_missing_history_raises_with_its_coverage() -> None:
     joint = _joint(proxies={})
     with pytest.raises(MissingDataError, match=r"history\.BTC: no 2-day move on 99 of 423 "

@@ -69,7 +69,7 @@ def test_every_asset_class_in_one_portfolio_names_its_tail_dates() -> None:
     es = float(np.mean([t["loss"] for t in tail]))
     assert result.components["expected_shortfall"][0] == pytest.approx(es, rel=1e-9)
     notes = " ".join(result.notes)
-    assert "use SPX's standardised 2-day moves (proxy)" in notes
+    assert "resample its own standardised 2-day moves" in notes
     assert "1250 reference days from 2013-07-16 to 2018-06-29" in notes
 
 
@@ -92,8 +92,8 @@ def test_unknown_history_and_currency_raise() -> None:
         FHS.compute(_book(((Equity(symbol="ZZZ"), 1.0),)), make_market(prices={"ZZZ": 1.0}))
     with pytest.raises(MissingDataError, match=r"fx\.EUR"):
         FHS.compute(_book(((Equity(symbol="AAPL", currency="EUR"), 1.0),)), make_market())
-    with pytest.raises(MissingDataError, match=r"history\.WTI: no 2-day move on 373 of 1460 "
-                       r"scenario dates \(first 2019-01-08\); the bundled WTI covers "
+    with pytest.raises(MissingDataError, match=r"history\.WTI: no 2-day move on 372 of 1460 "
+                       r"scenario dates \(first 2019-01-09\); the bundled WTI covers "
                        r"1990-01-02 to 2019-01-03"):
         # the bundled WTI ends on 2019-01-03 and has no proxy
         FHS.compute(_book(((Option(underlying="WTI", right=Right.CALL, strike=80.0,

@@ -21,8 +21,17 @@ scaled below its historical size), 1 elsewhere. For the ten-year floor
 :math:`s_f` is the root mean square of the one-step changes of the last ten years (those
 the factor has) and :math:`k = 1`.
 
-A factor without a move on some scenario dates takes, on those dates only, the
-standardised move :math:`z` (and :math:`k`) of the proxy the parameter file names for it
+A factor with a short history (a coin) can be *resampled*: on the scenario dates where
+the donor factor the parameter file names for it (``resample``, e.g. BTC for every coin
+and coin volatility) has no move, it takes its own standardised move :math:`z` (and
+:math:`k`) of a donor date, the dates where the donor moved taken in chronological order
+and cycled. All factors resampled from one donor share the same donor dates, so their
+joint moves (BTC against ETH) are kept, while their moves against the other asset
+classes on the filled dates are those of unrelated days: no correlation with equities is
+invented for years in which the coin did not trade.
+
+A factor without a move on some scenario dates (after resampling) takes, on those dates
+only, the standardised move :math:`z` (and :math:`k`) of the proxy the parameter file names for it
 (chains allowed), scaled by its own :math:`s_f`; a factor with no move on any date is
 its proxy entirely, and a factor whose history ends before the last scenario date
 (beyond its tolerance) takes its proxy's :math:`s` (its volatility of today is unknown).
@@ -132,6 +141,9 @@ class JointHistory:
         volatility never falls below.
     proxies : mapping of str to str
         Factor -> factor whose standardised moves stand in where it has none.
+    resample : mapping of str to str
+        Factor -> donor factor: where the donor has no move, the factor's own moves of
+        the donor's dates are resampled in (see module notes); before any proxy.
     vol_factors : mapping of str to str
         Underlying -> its implied-volatility factor (default ``IV_<underlying>``).
     """
@@ -143,6 +155,7 @@ class JointHistory:
     continuous: frozenset[AssetClass]
     vol_floor: float
     proxies: Mapping[str, str] = field(default_factory=dict)
+    resample: Mapping[str, str] = field(default_factory=dict)
     vol_factors: Mapping[str, str] = field(default_factory=dict)
     _cache: dict[tuple[str, date], FactorHistory | None] = field(default_factory=dict,
                                                                   repr=False)
@@ -210,25 +223,52 @@ class JointHistory:
                 age = (block.dates.dates[-1] - history.dates[-1]).astype(np.int64)
                 if age <= history.stale_days:  # else today's volatility is unknown
                     scale = self._scale(history, block)
+        ratio = sigma / scale
+        notes: tuple[str, ...] = ()
+        donor = self.resample.get(name)
+        if donor is not None and np.isfinite(scale):
+            notes = self._resampled(name, donor, z=z, ratio=ratio, horizon=horizon,
+                                    block=block)
         missing = ~np.isfinite(z)
         if not missing.any():
-            return _Resolved(z=z, ratio=sigma / scale, scale=scale, notes=())
+            return _Resolved(z=z, ratio=ratio, scale=scale, notes=notes)
         proxy = self.proxies.get(name)
         if proxy is None:
             if not required:
-                return _Resolved(z=z, ratio=sigma / scale, scale=scale, notes=())
+                return _Resolved(z=z, ratio=ratio, scale=scale, notes=notes)
             first = block.dates.names[int(np.argmax(missing))]
             raise self._coverage(name, history, int(missing.sum()), block, first, horizon)
         if proxy in (*seen, name):
             raise InputError("proxies form a cycle", field=f"proxies.{name}", value=proxy)
         sub = self._resolve(proxy, horizon=horizon, block=block, required=True,
                             seen=(*seen, name))
-        scale = scale if np.isfinite(scale) else sub.scale
-        ratio = sigma / scale
+        if not np.isfinite(scale):
+            scale = sub.scale
+            ratio = sigma / scale
         z[missing], ratio[missing] = sub.z[missing], sub.ratio[missing]
         note = (f"{name}: {int(missing.sum())} of {n} scenario dates use {proxy}'s "
                 f"standardised {horizon}-day moves (proxy)")
-        return _Resolved(z=z, ratio=ratio, scale=scale, notes=(note, *sub.notes))
+        return _Resolved(z=z, ratio=ratio, scale=scale, notes=(*notes, note, *sub.notes))
+
+    def _resampled(self, name: str, donor: str, *, z: FloatArray, ratio: FloatArray,
+                   horizon: int, block: Block) -> tuple[str, ...]:
+        """Fill ``z`` and ``ratio`` in place on the donor's missing dates; return a note."""
+        history = self.factor(donor, as_of=block.dates.as_of)
+        if history is None:
+            return ()
+        donor_moves = history.moves(block.dates.dates, horizon=horizon)
+        has = np.isfinite(donor_moves.standardised)
+        gaps, pool = np.flatnonzero(~has), np.flatnonzero(has)
+        if gaps.size == 0 or pool.size == 0:
+            return ()
+        source = pool[np.arange(gaps.size) % pool.size]
+        fill = ~np.isfinite(z[gaps]) & np.isfinite(z[source])
+        z[gaps[fill]], ratio[gaps[fill]] = z[source[fill]], ratio[source[fill]]
+        if not fill.any():
+            return ()
+        return (f"{name}: {int(fill.sum())} of {block.dates.size} scenario dates resample "
+                f"its own standardised {horizon}-day moves of the {pool.size} dates "
+                f"{donor} moved (history too short)",)
 
     def _scaled(self, resolved: _Resolved, block: Block) -> FloatArray:
         stretch = np.ones(block.dates.size)
