@@ -32,6 +32,7 @@ SPY = _inst(type="equity", symbol="SPY")
 PERP = _inst(type="perpetual", underlying="BTC", quote="USDT", settlement="linear")
 CME_BTC = _inst(type="future", symbol="BTCU8", underlying="BTC", expiry="2018-09-28",
                 multiplier=5)
+UST = _inst(type="bond", symbol="UST-10Y", coupon=0.02875, maturity="2028-05-15")
 INV_OPT = _inst(type="option", underlying="BTC", right="call", strike=8000,
                 expiry="2018-09-28", settlement="inverse")
 
@@ -64,7 +65,8 @@ def test_coin_collateral_is_stranded_outside_the_crypto_silo() -> None:
 def test_silo_requirement_is_the_sum_of_silos() -> None:
     acct = Account(id="A", positions=(Position(instrument=SPY, quantity=1000),
                                       Position(instrument=ES, quantity=-2),
-                                      Position(instrument=PERP, quantity=-1.5)),
+                                      Position(instrument=PERP, quantity=-1.5),
+                                      Position(instrument=UST, quantity=1e5)),
                    collateral=(Collateral(asset="USD", amount=1e6),))
     market = make_market()
     res = SiloArrangement.from_params(methods=GRID).compute(_book(acct), market)
@@ -73,6 +75,9 @@ def test_silo_requirement_is_the_sum_of_silos() -> None:
     assert res.collateral_value[0] == pytest.approx(1e6)
     detail = res.detail(0)  # type: ignore[misc]
     assert set(detail["silos"]) == {"securities", "futures", "crypto"}
+    # the Treasury note is routed to FINRA 4210(e)(2) within the securities silo
+    assert set(detail["silos"]["securities"]["methods"]) == {"grid", "exempt"}
+    assert not any("outside its scope" in n for n in res.notes)
 
 
 def test_conservative_is_capped_between_floor_and_silo() -> None:

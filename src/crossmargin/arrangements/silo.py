@@ -83,7 +83,10 @@ class SiloSpec:
     ----------
     silo : Silo
     method : str
-        Name of the margin method (a key of the method registry).
+        Name of the silo's margin method (a key of the method registry).
+    routes : mapping of str to str
+        Instrument kind -> the method that margins that kind in this silo instead (US
+        Treasury notes and bonds under FINRA 4210(e)(2) in the securities silo).
     accepts : frozenset of AssetKind
         Collateral kinds the silo recognises.
     schedule : str
@@ -94,6 +97,11 @@ class SiloSpec:
     method: str
     accepts: frozenset[AssetKind]
     schedule: str
+    routes: Mapping[str, str] = field(default_factory=dict)
+
+    def method_of(self, instrument: Instrument) -> str:
+        """Return the method that margins ``instrument`` in this silo."""
+        return self.routes.get(instrument.kind, self.method)
 
 
 def _spec(silo: Silo, raw: Any, override: str | None) -> SiloSpec:
@@ -101,10 +109,13 @@ def _spec(silo: Silo, raw: Any, override: str | None) -> SiloSpec:
     if not isinstance(raw, Mapping):
         raise InputError("must be a mapping", field=where)
     method = override or str(raw.get("method", ""))
-    if method not in METHODS:
-        raise InputError(f"unknown method (known: {', '.join(sorted(METHODS))})",
-                         field=f"{where}.method", value=method)
-    return SiloSpec(silo=silo, method=method,
+    routes = {str(k): str(v) for k, v in dict(raw.get("routes", {})).items()}
+    for field_name, name in ((f"{where}.method", method),
+                             *((f"{where}.routes.{k}", v) for k, v in routes.items())):
+        if name not in METHODS:
+            raise InputError(f"unknown method (known: {', '.join(sorted(METHODS))})",
+                             field=field_name, value=name)
+    return SiloSpec(silo=silo, method=method, routes=routes,
                     accepts=asset_kinds(list(raw.get("accepts", [])), field=f"{where}.accepts"),
                     schedule=str(raw.get("schedule", "")))
 
@@ -172,17 +183,24 @@ class SiloArrangement:
             np.zeros(0, dtype=np.int64)
         return out
 
-    def margin(self, book: Book, market: MarketSnapshot) -> list[MarginResult | None]:
-        """Return each silo's method result on its own positions (``None`` when empty)."""
+    def margin(self, book: Book, market: MarketSnapshot) -> list[list[MarginResult]]:
+        """Return each silo's method results on its own positions (empty when none).
+
+        A silo's positions go to its method, or to the method its ``routes`` name for
+        their kind; each method sees only the positions routed to it.
+        """
         pos_silo = self.split(book)
-        out: list[MarginResult | None] = []
+        out: list[list[MarginResult]] = []
         for k, spec in enumerate(self.silos):
-            keep = pos_silo == k
-            if not keep.any():
-                out.append(None)
-                continue
-            method = get_method(spec.method, **self.method_options.get(spec.method, {}))
-            out.append(method.compute(book.select_positions(keep), market))
+            names = np.asarray([spec.method_of(i) for i in book.instruments] or [""],
+                               dtype=object)
+            pos_method = names[book.pos_instrument] if book.n_positions else names[:0]
+            results = []
+            for name in dict.fromkeys(str(m) for m in pos_method[pos_silo == k]):
+                keep = (pos_silo == k) & (pos_method == name)
+                method = get_method(name, **self.method_options.get(name, {}))
+                results.append(method.compute(book.select_positions(keep), market))
+            out.append(results)
         return out
 
     def compute(self, book: Book, market: MarketSnapshot) -> ArrangementResult:
@@ -191,9 +209,10 @@ class SiloArrangement:
         n, n_silos = book.n_accounts, len(self.silos)
         im = np.zeros((n, n_silos))
         mm = np.zeros((n, n_silos))
-        for k, res in enumerate(results):
-            if res is not None:
-                im[:, k], mm[:, k] = res.initial_margin, res.maintenance_margin
+        for k, silo_results in enumerate(results):
+            for res in silo_results:
+                im[:, k] += res.initial_margin
+                mm[:, k] += res.maintenance_margin
         pos_silo = self.split(book)
         per_silo: list[FloatArray] = []
         market_value: FloatArray = np.zeros(0)
@@ -221,13 +240,12 @@ class SiloArrangement:
         for k, spec in enumerate(self.silos):
             components[f"{spec.silo.value}.initial_margin"] = im[:, k]
             components[f"{spec.silo.value}.shortfall"] = alloc.shortfall[:, k]
-        notes = tuple(sorted({note for r in results if r is not None for note in r.notes}))
+        notes = tuple(sorted({note for rs in results for r in rs for note in r.notes}))
 
         def detail(a: int) -> dict[str, Any]:
             silos: dict[str, Any] = {}
             lo = int(offsets[a])
             for k, spec in enumerate(self.silos):
-                res = results[k]
                 posted = {
                     labels[lo + j]: round(float(alloc.share[a, j, k]
                                                             * values[a, j, k]), 2)
@@ -235,12 +253,13 @@ class SiloArrangement:
                     if alloc.share[a, j, k] > 1e-12
                 }
                 silos[spec.silo.value] = {
-                    "method": spec.method,
                     "initial_margin": float(im[a, k]),
                     "maintenance_margin": float(mm[a, k]),
                     "collateral_posted": posted,
                     "shortfall": round(float(alloc.shortfall[a, k]), 2),
-                    "driver": res.account_json(a)["driver"] if res is not None else {},
+                    "methods": {r.method: {"initial_margin": float(r.initial_margin[a]),
+                                           "driver": r.account_json(a)["driver"]}
+                                for r in results[k]},
                 }
             return {"silos": silos}
 

@@ -17,6 +17,7 @@ __all__ = ["METHODS", "get_method"]
 #: Method name -> ``module:Class``; the class builds itself with ``from_params(**options)``.
 METHODS: dict[str, str] = {
     "grid": "crossmargin.methods.grid.method:ScenarioGrid",
+    "exempt": "crossmargin.methods.exempt.method:ExemptSecurities",
     "strategy": "crossmargin.methods.strategy.method:StrategyBased",
     "fhs": "crossmargin.methods.fhs.method:FilteredHistoricalSimulation",
     "crypto-standard": "crossmargin.methods.crypto_standard.method:DeribitStandardMargin",
