@@ -123,9 +123,8 @@ def compare(book: Book, market: MarketSnapshot, *, params: ParamSet | None = Non
         out.append(ConservativeArrangement.from_params(params, method_options=options)
                    .compute(book, market, silo=silo))
     if "unified" in arrangements:
-        unified = UnifiedArrangement.from_params(
-            params, method=unified_method,
-            method_options=options.get(unified_method or "", {}))
+        unified = UnifiedArrangement.from_params(params, method=unified_method,
+                                                 method_options=options)
         out.append(unified.compute(book, market))
     return Comparison(as_of=market.as_of, currency=book.currency,
                       account_ids=book.account_ids, results=tuple(out),

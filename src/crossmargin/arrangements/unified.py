@@ -12,8 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import numpy as np
+
 from crossmargin.arrangements.pool import value_pool
 from crossmargin.arrangements.result import ArrangementResult
+from crossmargin.arrangements.silo import Silo, silo_of
 from crossmargin.book.book import Book
 from crossmargin.core.errors import InputError
 from crossmargin.market.snapshot import MarketSnapshot
@@ -64,13 +67,14 @@ class UnifiedArrangement:
         The unified model (``fhs`` by default).
     pool : PoolSpec
     method_options : mapping of str to mapping
-        Extra inputs of the method.
+        Method name -> extra inputs of that method.
 
     Notes
     -----
     :math:`IM_a = M(\text{all positions of } a)`, :math:`C_a = \sum_h V_h` with each
     holding valued under its kind's schedule (wrong-way risk judged against the whole
-    portfolio).
+    portfolio); :math:`O_a`, the cross-silo offset, is what one model saves by seeing
+    the silos together.
 
     References
     ----------
@@ -83,20 +87,36 @@ class UnifiedArrangement:
     params: ParamSet
     method: str
     pool: PoolSpec
-    method_options: Mapping[str, Any] = field(default_factory=dict)
+    method_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_params(cls, params: ParamSet | None = None, *, method: str | None = None,
-                    method_options: Mapping[str, Any] | None = None) -> UnifiedArrangement:
+                    method_options: Mapping[str, Mapping[str, Any]] | None = None,
+                    ) -> UnifiedArrangement:
         """Build the arrangement from the arrangements' parameter set."""
         params = params or load_params("arrangements")
         return cls(params=params, method=method_name(params, "unified", method),
                    pool=pool_spec(params), method_options=dict(method_options or {}))
 
     def compute(self, book: Book, market: MarketSnapshot) -> ArrangementResult:
-        """Margin every account as one portfolio against one collateral pool."""
-        result = get_method(self.method, **self.method_options).compute(book, market)
+        """Margin every account as one portfolio against one collateral pool.
+
+        Besides the requirement, the components give the same model run on each silo's
+        positions alone and the cross-silo offset: what margining the silos together
+        saves under one and the same model.
+        """
+        method = get_method(self.method, **self.method_options.get(self.method, {}))
+        result = method.compute(book, market)
         pool = value_pool(book, market, by_kind=self.pool.by_kind, default=self.pool.default)
+        of_instrument = np.asarray([silo_of(i).value for i in book.instruments] or [""],
+                                   dtype=object)
+        pos_silo = of_instrument[book.pos_instrument] if book.n_positions else \
+            of_instrument[:0]
+        alone = {s.value: np.zeros(book.n_accounts) for s in Silo}
+        for silo in dict.fromkeys(str(x) for x in pos_silo):
+            alone[silo] = method.compute(book.select_positions(pos_silo == silo),
+                                         market).initial_margin
+        standalone = np.sum(list(alone.values()), axis=0)
 
         def detail(a: int) -> dict[str, Any]:
             row = result.account_json(a)
@@ -107,6 +127,8 @@ class UnifiedArrangement:
             arrangement=self.name, currency=book.currency, account_ids=book.account_ids,
             initial_margin=result.initial_margin,
             maintenance_margin=result.maintenance_margin, collateral_value=pool.total,
-            components={f"{self.method}.{k}": v for k, v in result.components.items()},
+            components={**{f"{self.method}.{k}": v for k, v in result.components.items()},
+                        **{f"{self.method}.{s}_alone": v for s, v in alone.items()},
+                        "cross_silo_offset": standalone - result.initial_margin},
             detail=detail, notes=result.notes,
         )
