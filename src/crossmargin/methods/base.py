@@ -15,6 +15,7 @@ from crossmargin.market.snapshot import MarketSnapshot
 from crossmargin.params.loader import ParamSet
 from crossmargin.results.hashing import input_hash
 from crossmargin.results.margin import MarginResult
+from crossmargin.results.risk import ScenarioRisk
 
 __all__ = [
     "MarginMethod",
@@ -24,6 +25,7 @@ __all__ = [
     "floor_residue",
     "in_scope",
     "method_result",
+    "scenario_risk",
     "segment_positions",
 ]
 
@@ -97,17 +99,20 @@ class Segments:
     quantity : FloatArray, shape (n_positions,)
     account : IntArray, shape (n_segments,)
     group : IntArray, shape (n_segments,)
+    position : IntArray or None, shape (n_positions,)
+        The book's position behind each entry (``None``: the book's positions in order).
     """
 
-    __slots__ = ("account", "group", "instrument", "offsets", "quantity")
+    __slots__ = ("account", "group", "instrument", "offsets", "position", "quantity")
 
     def __init__(self, *, offsets: IntArray, instrument: IntArray, quantity: FloatArray,
-                 account: IntArray, group: IntArray) -> None:
+                 account: IntArray, group: IntArray, position: IntArray | None = None) -> None:
         self.offsets = offsets
         self.instrument = instrument
         self.quantity = quantity
         self.account = account
         self.group = group
+        self.position = position
 
 
 def segment_positions(book: Book, instrument_group: IntArray, n_groups: int) -> Segments:
@@ -135,7 +140,36 @@ def segment_positions(book: Book, instrument_group: IntArray, n_groups: int) -> 
         quantity=np.ascontiguousarray(book.pos_quantity[order]),
         account=(seg_key // n_groups).astype(np.int64),
         group=(seg_key % n_groups).astype(np.int64),
+        position=order,
     )
+
+
+def scenario_risk(segments: Segments, *, pnl: FloatArray, driver: IntArray,
+                  charge: FloatArray, scope: Scope | None = None, **fields: Any
+                  ) -> ScenarioRisk:
+    """Return what a scenario method's reduction saw, for attribution.
+
+    Parameters
+    ----------
+    segments : Segments
+        The segments the kernel reduced.
+    pnl : FloatArray, shape (n_instruments, n_scenarios)
+        The P&L matrix as the kernel saw it.
+    driver : IntArray, shape (n_segments,)
+    charge : FloatArray, shape (n_segments,)
+        Each segment's scenario charge after the floor.
+    scope : Scope, optional
+        The method's scope when it margins part of the book: entries then map back to
+        positions of the book as given.
+    **fields
+        The other fields of :class:`~crossmargin.results.risk.ScenarioRisk` (``tail``,
+        ``weights``, ``scale``, ``adjustments``, ``position_addons``).
+    """
+    position = segments.position if scope is None else scope.original(segments.position)
+    return ScenarioRisk(pnl=pnl, offsets=segments.offsets, instrument=segments.instrument,
+                        quantity=segments.quantity, position=position,
+                        account=segments.account, group=segments.group, driver=driver,
+                        charge=charge, **fields)
 
 
 def floor_residue(loss: FloatArray, segments: Segments, pnl: FloatArray) -> FloatArray:
@@ -182,6 +216,19 @@ class Scope:
     book: Book
     excluded: BoolArray
     notes: tuple[str, ...]
+
+    def original(self, position: IntArray | None) -> IntArray | None:
+        """Map positions of the in-scope ``book`` to positions of the book as given.
+
+        Parameters
+        ----------
+        position : IntArray or None, shape (n,)
+            Positions of :attr:`book` (``None``: all of them, in order).
+        """
+        if not self.excluded.any():
+            return position
+        kept: IntArray = np.flatnonzero(~self.excluded)
+        return kept if position is None else kept[position]
 
 
 def in_scope(book: Book, covers: Callable[[Instrument], bool], *, method: str,

@@ -52,8 +52,8 @@ def input_hash(book: Book, market: MarketSnapshot | None, params: Iterable[Param
     -----
     Hashes the instruments' ``repr``, the position arrays' bytes, the collateral and the
     open orders (once per book), every market table (volatility surfaces and curves by
-    their arrays) and each parameter set's id, version and values. Equal inputs give equal hashes on any machine with
-    the same byte order.
+    their arrays) and each parameter set's id, version and values. Equal inputs give
+    equal hashes on any machine with the same byte order.
     """
     h = hashlib.sha256()
     h.update(_book_digest(book))

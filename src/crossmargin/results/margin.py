@@ -18,6 +18,7 @@ import pandas as pd
 
 from crossmargin.core.money import round_up
 from crossmargin.core.typing import FloatArray, IntArray
+from crossmargin.results.risk import ScenarioRisk
 
 __all__ = ["MarginResult", "SegmentCharges"]
 
@@ -83,6 +84,10 @@ class MarginResult:
         ``detail(account_row)`` gives a method's own explanation of one account as a
         JSON-ready mapping (the strategy pairing chosen, SPAN charges per combined
         commodity...); it appears as ``"detail"`` in the account's JSON.
+    scenario_risk : ScenarioRisk, optional
+        What a scenario method's reduction saw (P&L, segments, drivers, tails) and what
+        it added beyond the segment charges, for attribution
+        (:mod:`crossmargin.analytics.attribution`); ``None`` for other methods.
     """
 
     method: str
@@ -99,6 +104,7 @@ class MarginResult:
     describe: Callable[[str, int], str] | None = None
     notes: tuple[str, ...] = ()
     detail: Callable[[int], Mapping[str, Any]] | None = None
+    scenario_risk: ScenarioRisk | None = None
 
     def __post_init__(self) -> None:
         for name in ("initial_margin", "maintenance_margin"):

@@ -35,6 +35,7 @@ from crossmargin.methods.base import (
     floor_residue,
     in_scope,
     method_result,
+    scenario_risk,
     segment_positions,
 )
 from crossmargin.methods.crypto_pm.contingencies import contingencies
@@ -259,6 +260,10 @@ class CryptoPortfolioMargin:
             notes=scope.notes,
             detail=_Detail(layout=layout, account=seg.account, group=seg.group, parts=parts,
                            fx=fx, currency=book.currency),
+            scenario_risk=scenario_risk(
+                seg, pnl=weighted, driver=reduced.driver, charge=parts[0], scale=seg_fx,
+                scope=scope, adjustments=dict(zip(COMPONENTS[1:], per_account[1:],
+                                                  strict=True))),
         )
 
 

@@ -203,35 +203,105 @@ class LiquidityAddOn:
         value : FloatArray, shape (n_instruments,)
             Value of one unit of each instrument in the reporting currency.
         """
-        n_acc, n_inst = book.n_accounts, len(book.instruments)
+        n_acc = book.n_accounts
         if book.n_positions == 0:
             return np.zeros(n_acc)
+        costs = self._costs(book, value=value, account=book.pos_account,
+                            positions=slice(None))
+        cost = np.bincount(costs.held.key // costs.n_inst, weights=costs.spread,
+                           minlength=n_acc)
+        cost += np.bincount(costs.exposure.key // costs.n_symbols, weights=costs.impact,
+                            minlength=n_acc)
+        out: FloatArray = cost.astype(np.float64)
+        return out
+
+    def by_position(self, book: Book, *, value: FloatArray, account: int) -> FloatArray:
+        r"""Return account ``account``'s add-on shared by its positions, in book order.
+
+        Parameters
+        ----------
+        book : Book
+        value : FloatArray, shape (n_instruments,)
+            Value of one unit of each instrument in the reporting currency.
+        account : int
+            The account's row.
+
+        Returns
+        -------
+        FloatArray, shape (n_positions of the account,)
+            Sums to the account's :meth:`charge`.
+
+        Notes
+        -----
+        A position :math:`p` on instrument :math:`i` (underlying :math:`u`) carries its
+        share :math:`q_p / q_{a,i}` of the holding's bid/ask cost and the share
+        :math:`q_p v_i / E_{a,u}` of the concentration cost of the net exposure
+        :math:`E_{a,u} = \sum_{i : u(i) = u} q_{a,i} v_i` (a position against the net
+        exposure carries a negative share of it).
+        """
+        lo, hi = int(book.account_offsets[account]), int(book.account_offsets[account + 1])
+        if hi == lo:
+            return np.zeros(0)
+        costs = self._costs(book, value=value, account=np.zeros(hi - lo, dtype=np.int64),
+                            positions=slice(lo, hi))
+        held, exposure = costs.held, costs.exposure
+        total = held.total[held.which]
+        share = np.divide(book.pos_quantity[lo:hi], total, out=np.zeros(hi - lo),
+                          where=total != 0)
+        net = exposure.total[exposure.which]
+        impact = np.divide(costs.worth * costs.impact[exposure.which], net,
+                           out=np.zeros(net.size), where=net != 0)
+        out: FloatArray = share * (costs.spread + impact)[held.which]
+        return out
+
+    def _costs(self, book: Book, *, value: FloatArray, account: IntArray,
+               positions: slice) -> _Costs:
+        """Net holdings of the positions ``positions`` (accounts ``account``), their costs."""
+        n_inst = len(book.instruments)
         spread = np.fromiter((self._spread(i) for i in book.instruments), float, n_inst)
         adv = np.fromiter((self._adv(i) for i in book.instruments), float, n_inst)
         symbols = sorted({i.underlying_symbol for i in book.instruments})
         under = np.asarray([symbols.index(i.underlying_symbol) for i in book.instruments],
                            dtype=np.int64)
-        account = book.pos_account
-        held = _net(account * n_inst + book.pos_instrument, book.pos_quantity)
+        held = _net(account * n_inst + book.pos_instrument[positions],
+                    book.pos_quantity[positions])
         inst = held.key % n_inst
         worth = held.total * value[inst]
-        cost = np.bincount(held.key // n_inst, weights=spread[inst] * np.abs(worth),
-                           minlength=n_acc)
         exposure = _net(held.key // n_inst * len(symbols) + under[inst], worth)
         adv_of = np.zeros(len(symbols))
         adv_of[under] = adv
         limit = self.adv_share * adv_of[exposure.key % len(symbols)]
         excess = np.maximum(np.abs(exposure.total) - limit, 0.0)
-        cost += np.bincount(exposure.key // len(symbols), weights=self.impact * excess,
-                            minlength=n_acc)
-        out: FloatArray = cost.astype(np.float64)
-        return out
+        return _Costs(n_inst=n_inst, n_symbols=len(symbols), held=held, exposure=exposure,
+                      worth=worth, spread=spread[inst] * np.abs(worth),
+                      impact=self.impact * excess)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class _Net:
+    """Distinct keys (sorted), their totals, and the key of each summed item."""
+
     key: IntArray
     total: FloatArray
+    which: IntArray
+
+
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class _Costs:
+    """Liquidity costs of net holdings and of net exposures.
+
+    ``held`` sums positions by (account, instrument), ``exposure`` holdings by (account,
+    underlying); ``spread`` is each holding's bid/ask cost, ``impact`` each exposure's
+    concentration cost.
+    """
+
+    n_inst: int
+    n_symbols: int
+    held: _Net
+    exposure: _Net
+    worth: FloatArray
+    spread: FloatArray
+    impact: FloatArray
 
 
 def _net(key: IntArray, amount: FloatArray) -> _Net:
@@ -241,7 +311,8 @@ def _net(key: IntArray, amount: FloatArray) -> _Net:
     offsetting amounts (+q and -q), and counts as zero.
     """
     keys, which = np.unique(key, return_inverse=True)
-    total = np.bincount(which.ravel(), weights=amount, minlength=keys.size)
-    gross = np.bincount(which.ravel(), weights=np.abs(amount), minlength=keys.size)
+    which = which.ravel().astype(np.int64, copy=False)
+    total = np.bincount(which, weights=amount, minlength=keys.size)
+    gross = np.bincount(which, weights=np.abs(amount), minlength=keys.size)
     return _Net(key=keys.astype(np.int64),
-                total=np.where(np.abs(total) > RESIDUE * gross, total, 0.0))
+                total=np.where(np.abs(total) > RESIDUE * gross, total, 0.0), which=which)

@@ -37,6 +37,7 @@ from crossmargin.methods.base import (
     ceil_cents,
     floor_residue,
     method_result,
+    scenario_risk,
     segment_positions,
 )
 from crossmargin.methods.fhs.addons import AntiProcyclicality, DiversificationCap, LiquidityAddOn
@@ -74,6 +75,14 @@ def _held(book: Book) -> tuple[Segments, IntArray]:
     return Segments(offsets=offsets, instrument=book.pos_instrument,
                     quantity=book.pos_quantity, account=rows,
                     group=np.zeros(rows.size, dtype=np.int64)), rows
+
+
+def _of_held(per_account: IntArray, held: IntArray) -> IntArray:
+    """Return the rows ``held`` of ``per_account`` (no copy when every account is held)."""
+    if held.size == per_account.shape[0]:
+        return per_account
+    out: IntArray = per_account[held]
+    return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -293,7 +302,7 @@ class FilteredHistoricalSimulation:
         components["liquidity"] = self.liquidity.charge(book, value=priced.value)
         im = ceil_cents(np.sum(np.stack(list(components.values())), axis=0))
         mm = ceil_cents(im * self.maintenance_factor)
-        held = _held(book)[1]
+        seg, held = _held(book)
         explain = _Explanation(method=self, book=book, pnl=priced.pnl, tail=tail,
                                dates=main.dates.names, windows=main.dates.window)
         return method_result(
@@ -308,6 +317,14 @@ class FilteredHistoricalSimulation:
             describe=explain.describe,
             notes=(*self._notes(main), *notes),
             detail=explain.detail,
+            scenario_risk=scenario_risk(
+                seg, pnl=priced.pnl, driver=_of_held(driver, held), charge=risk[held],
+                tail=_of_held(tail, held) if self.measure is Measure.EXPECTED_SHORTFALL
+                else None,
+                adjustments={k: v for k, v in components.items()
+                             if k not in (self.measure.value, "liquidity")},
+                position_addons=lambda account: {"liquidity": self.liquidity.by_position(
+                    book, value=priced.value, account=account)}),
         )
 
     def _notes(self, main: Block) -> tuple[str, ...]:

@@ -23,7 +23,13 @@ from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_number
 from crossmargin.kernels import MaxLoss, reduce_segments
 from crossmargin.market.snapshot import MarketSnapshot
-from crossmargin.methods.base import ceil_cents, floor_residue, method_result, segment_positions
+from crossmargin.methods.base import (
+    ceil_cents,
+    floor_residue,
+    method_result,
+    scenario_risk,
+    segment_positions,
+)
 from crossmargin.params.loader import ParamSet, load_params
 from crossmargin.pricing.revalue import revalue
 from crossmargin.results.margin import MarginResult, SegmentCharges
@@ -207,4 +213,6 @@ class ScenarioGrid:
                                     loss=reduced.value, scenario=reduced.driver),
             scenario_names=scenarios.names,
             describe=lambda group, s: self.describe(group, s, by_name),
+            scenario_risk=scenario_risk(seg, pnl=reval.pnl, driver=reduced.driver,
+                                        charge=charge),
         )

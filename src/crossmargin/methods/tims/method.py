@@ -33,6 +33,7 @@ from crossmargin.methods.base import (
     floor_residue,
     in_scope,
     method_result,
+    scenario_risk,
     segment_positions,
 )
 from crossmargin.methods.tims.explain import Explanation
@@ -42,7 +43,7 @@ from crossmargin.methods.tims.groups import (
     is_eligible,
     parse_product_groups,
 )
-from crossmargin.methods.tims.minimum import contract_minimum, segment_minimum
+from crossmargin.methods.tims.minimum import MinimumTopUp, contract_minimum, segment_minimum
 from crossmargin.methods.tims.offsets import OffsetRuns, offset_losses, offset_runs
 from crossmargin.params.loader import ParamSet, load_params
 from crossmargin.pricing.revalue import revalue
@@ -311,6 +312,11 @@ class TheoreticalIntermarketMargin:
             describe=explanation.describe,
             notes=scope.notes,
             detail=explanation.detail,
+            scenario_risk=scenario_risk(
+                seg, pnl=pnl, driver=reduced.driver, charge=risk, scope=scope,
+                adjustments={k: v for k, v in components.items() if k != "class_groups"},
+                position_addons=MinimumTopUp(segments=seg, short=short, long=long,
+                                             minimum=minimum, risk=risk)),
         )
 
     def _offsets(self, *, pnl: FloatArray, seg: Segments, runs: OffsetRuns,
