@@ -142,7 +142,10 @@ class SiloArrangement:
               C_a = \sum_s \min(\text{posted}_{a,s}, R_{a,s}) + \text{free}_a
                     - \text{unfunded liabilities}_a
 
-    where the posting solves the allocation program (minimum total shortfall). A
+    where the posting solves the allocation program (minimum total shortfall). A method
+    that states short positions with their proceeds (Reg T: short stock 150%) counts
+    here net of its ``short_proceeds`` component: the proceeds are in the account from
+    the sale, so :math:`R` is the equity the customer must deposit. A
     liability (a negative balance) is a claim any asset may cover, at that asset's best
     value among the silos.
 
@@ -211,8 +214,9 @@ class SiloArrangement:
         mm = np.zeros((n, n_silos))
         for k, silo_results in enumerate(results):
             for res in silo_results:
-                im[:, k] += res.initial_margin
-                mm[:, k] += res.maintenance_margin
+                proceeds = res.components.get("short_proceeds", np.zeros(n))
+                im[:, k] += np.maximum(res.initial_margin - proceeds, 0.0)
+                mm[:, k] += np.maximum(res.maintenance_margin - proceeds, 0.0)
         pos_silo = self.split(book)
         per_silo: list[FloatArray] = []
         market_value: FloatArray = np.zeros(0)
