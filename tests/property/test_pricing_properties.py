@@ -95,7 +95,7 @@ def test_finite_difference_greeks_agree_with_analytic(
         return float(gbsm(**kw, is_call=is_call))
 
     # spot step scaled by the standard deviation, so gamma's curvature is resolved
-    hs, hv, ht, hr = 1e-3 * s * v * np.sqrt(t), 1e-4, 1e-5, 1e-5
+    hs, hv, ht, hr = 1e-3 * s * v * np.sqrt(t), 1e-5, 1e-5, 1e-5
     fd = {
         "delta": (price(spot=s + hs) - price(spot=s - hs)) / (2 * hs),
         "gamma": (price(spot=s + hs) - 2 * price() + price(spot=s - hs)) / hs**2,

@@ -34,7 +34,6 @@ from crossmargin.book.instruments import (
     Style,
 )
 from crossmargin.core.errors import InputError
-from crossmargin.interfaces.cli.app import _market
 from crossmargin.interfaces.cli.explain import explain_command
 from crossmargin.methods.base import MarginMethod
 from crossmargin.methods.crypto_pm.method import CryptoPortfolioMargin
@@ -291,7 +290,7 @@ def test_non_scenario_method_and_unknown_account_are_refused() -> None:
 
 def _cli() -> typer.Typer:
     app = typer.Typer()
-    app.command(name="explain")(explain_command(market_of=_market))
+    app.command(name="explain")(explain_command)
 
     @app.command()
     def version() -> None:

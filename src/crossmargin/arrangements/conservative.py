@@ -24,7 +24,7 @@ from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_number
 from crossmargin.market.snapshot import MarketSnapshot
 from crossmargin.methods.base import ceil_cents
-from crossmargin.methods.registry import METHODS, get_method
+from crossmargin.methods.registry import METHODS, method_for
 from crossmargin.params.loader import ParamSet, load_params
 
 __all__ = ["ConservativeArrangement"]
@@ -101,8 +101,8 @@ class ConservativeArrangement:
         if silo is None:
             silo = SiloArrangement.from_params(self.params, method_options=self.method_options
                                                ).compute(book, market)
-        results = [get_method(m, **self.method_options.get(m, {})).compute(book, market)
-                   for m in self.models]
+        results = [method_for(m, book, market, **self.method_options.get(m, {}))
+                   .compute(book, market) for m in self.models]
         floor = 1.0 - self.savings_cap
         im_all = np.stack([r.initial_margin for r in results]
                           + [ceil_cents(floor * silo.initial_margin)])

@@ -36,7 +36,7 @@ from crossmargin.core.errors import InputError
 from crossmargin.core.typing import FloatArray, IntArray
 from crossmargin.market.snapshot import MarketSnapshot
 from crossmargin.methods.base import ceil_cents
-from crossmargin.methods.registry import METHODS, get_method
+from crossmargin.methods.registry import METHODS, method_for
 from crossmargin.params.loader import ParamSet, load_params
 from crossmargin.results.margin import MarginResult
 
@@ -201,8 +201,9 @@ class SiloArrangement:
             results = []
             for name in dict.fromkeys(str(m) for m in pos_method[pos_silo == k]):
                 keep = (pos_silo == k) & (pos_method == name)
-                method = get_method(name, **self.method_options.get(name, {}))
-                results.append(method.compute(book.select_positions(keep), market))
+                part = book.select_positions(keep)
+                method = method_for(name, part, market, **self.method_options.get(name, {}))
+                results.append(method.compute(part, market))
             out.append(results)
         return out
 

@@ -20,7 +20,7 @@ from crossmargin.arrangements.silo import Silo, silo_of
 from crossmargin.book.book import Book
 from crossmargin.core.errors import InputError
 from crossmargin.market.snapshot import MarketSnapshot
-from crossmargin.methods.registry import METHODS, get_method
+from crossmargin.methods.registry import METHODS, method_for
 from crossmargin.params.loader import ParamSet, load_params
 
 __all__ = ["PoolSpec", "UnifiedArrangement", "pool_spec"]
@@ -105,7 +105,8 @@ class UnifiedArrangement:
         positions alone and the cross-silo offset: what margining the silos together
         saves under one and the same model.
         """
-        method = get_method(self.method, **self.method_options.get(self.method, {}))
+        method = method_for(self.method, book, market,
+                            **self.method_options.get(self.method, {}))
         result = method.compute(book, market)
         pool = value_pool(book, market, by_kind=self.pool.by_kind, default=self.pool.default)
         of_instrument = np.asarray([silo_of(i).value for i in book.instruments] or [""],

@@ -21,7 +21,7 @@ from __future__ import annotations
 import resource
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -35,7 +35,7 @@ from crossmargin.kernels import MaxLoss, reduce_segments, warmup
 from crossmargin.market.build import snapshot_from_history
 from crossmargin.market.snapshot import MarketSnapshot
 from crossmargin.methods.base import MarginMethod
-from crossmargin.methods.registry import METHODS, get_method
+from crossmargin.methods.registry import METHODS, method_for
 
 __all__ = ["PROFILES", "bench_book", "run_methods_bench"]
 
@@ -176,10 +176,7 @@ def _kernel_seconds(book: Book, scenarios: int, seed: int) -> float:
 
 def run_methods_bench(*, accounts: int = 100_000, positions: int = 10,
                       methods: Sequence[str] | None = None, as_of: date = date(2018, 6, 29),
-                      kernel_scenarios: int = 1000, seed: int = 0,
-                      options: Mapping[str, Callable[[Book, MarketSnapshot],
-                                                     Mapping[str, Any]]] | None = None,
-                      ) -> dict[str, Any]:
+                      kernel_scenarios: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Time each method on one book; return a JSON-ready report.
 
     Parameters
@@ -195,9 +192,12 @@ def run_methods_bench(*, accounts: int = 100_000, positions: int = 10,
         Scenarios of the kernel pass used as the yardstick.
     seed : int
         Seed of the book.
-    options : mapping, optional
-        Method name -> ``options(book, market)`` giving the keyword inputs of its
-        ``from_params`` (e.g. the SPAN file written for the book).
+
+    Notes
+    -----
+    Each method is built for the book (:func:`~crossmargin.methods.registry.method_for`:
+    SPAN publishes its risk parameters for the book's futures and options) before the
+    timing starts.
     """
     names = list(methods or sorted(METHODS))
     market = snapshot_from_history(as_of, max_stale_days={"curve": 500})
@@ -206,8 +206,7 @@ def run_methods_bench(*, accounts: int = 100_000, positions: int = 10,
     kernel = _kernel_seconds(book, kernel_scenarios, seed)
     rows: list[dict[str, Any]] = []
     for name in names:
-        extra = dict(options[name](book, market)) if options and name in options else {}
-        method: MarginMethod = get_method(name, **extra)
+        method: MarginMethod = method_for(name, book, market)
         method.compute(small, market)  # compile and cache outside the timing
         t0 = time.perf_counter()
         result = method.compute(book, market)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,18 +11,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from crossmargin.book.book import Book
 from crossmargin.book.io import load_portfolio
 from crossmargin.collateral.valuation import collateral_market_value
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_date
 from crossmargin.examples import demo_portfolio_path
 from crossmargin.interfaces.cli.bench import bench_app
+from crossmargin.interfaces.cli.compare import compare_command
 from crossmargin.interfaces.cli.errors import guarded, write_atomically
+from crossmargin.interfaces.cli.explain import explain_command
+from crossmargin.interfaces.cli.market import market_for
 from crossmargin.interfaces.cli.render import margin_json, margin_table
 from crossmargin.market.build import snapshot_from_history
-from crossmargin.market.io import load_market
-from crossmargin.market.snapshot import MarketSnapshot
 from crossmargin.methods.registry import METHODS, get_method
 from crossmargin.results.hashing import input_hash
 
@@ -37,6 +36,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(bench_app, name="bench")
+app.command(name="compare")(compare_command)
+app.command(name="explain")(explain_command)
 
 
 class OutputFormat(StrEnum):
@@ -49,34 +50,6 @@ class OutputFormat(StrEnum):
 def _console(*, record: bool = False) -> Console:
     """Return a console: the terminal's width, or 160 columns when writing to a pipe."""
     return Console(record=record, width=None if sys.stdout.isatty() else 160)
-
-
-def _stale_limits(values: list[str]) -> dict[str, int]:
-    limits: dict[str, int] = {}
-    for item in values:
-        kind, _, days = item.partition("=")
-        if not days.strip().isdigit():
-            raise InputError("expected KIND=DAYS (kinds: price, vol, curve)",
-                             field="--max-stale-days", value=item)
-        limits[kind.strip()] = int(days)
-    return limits
-
-
-def _market(book: Book, market: Path | None, as_of: str | None, stale: list[str]
-            ) -> MarketSnapshot:
-    if market is not None and as_of is not None:
-        raise InputError("give --market or --as-of, not both", field="--as-of", value=as_of)
-    if market is not None:
-        snap = load_market(market)
-        if book.as_of is not None and book.as_of != snap.as_of:
-            raise InputError(f"market is for {snap.as_of}, portfolio for {book.as_of}",
-                             source=str(market), field="as_of", value=snap.as_of.isoformat())
-        return snap
-    when: date | None = parse_date(as_of, field="--as-of") if as_of else book.as_of
-    if when is None:
-        raise InputError("no as_of in the portfolio: give --market FILE or --as-of DATE",
-                         source=book.source, field="as_of")
-    return snapshot_from_history(when, max_stale_days=_stale_limits(stale))
 
 
 @app.command()
@@ -94,12 +67,24 @@ def margin(
     max_stale_days: Annotated[list[str] | None, typer.Option(
         "--max-stale-days", help="Allow older history data, e.g. curve=500 (KIND=DAYS).")
     ] = None,
+    span_file: Annotated[Path | None, typer.Option(
+        "--span-file", help="SPAN 4 XML risk-parameter file for --method span (alone, "
+                            "it is the market data).")] = None,
 ) -> None:
     """Compute margin requirements of every account of PORTFOLIO."""
+    from crossmargin.methods.span.method import StandardPortfolioAnalysisOfRisk
+
     book = load_portfolio(portfolio, as_of=parse_date(as_of, field="--as-of") if as_of
                           else None)
-    snap = _market(book, market, as_of, max_stale_days or [])
-    methods = [get_method(name) for name in (method or ["grid"])]
+    names = method or ["grid"]
+    if span_file is not None and "span" not in names:
+        raise InputError("is for --method span", field="--span-file", value=str(span_file))
+    methods = [get_method(name, **({"span_file": span_file} if name == "span" else {}))
+               for name in names]
+    only = methods[0] if len(methods) == 1 else None
+    snap = only.snapshot() if isinstance(only, StandardPortfolioAnalysisOfRisk) and \
+        market is None and as_of is None else market_for(book, market, as_of,
+                                                         max_stale_days or [])
     results = [m.compute(book, snap) for m in methods]
     fingerprint = input_hash(book, snap, [m.params for m in methods])
     if output_format is OutputFormat.JSON:

@@ -131,3 +131,30 @@ def methods(
         typer.echo(json.dumps(report, indent=2))
     else:
         _print_report(report)
+
+
+@bench_app.command()
+@guarded
+def span(
+    products: Annotated[int, typer.Option(min=1, help="Products in the SPAN file.")
+                        ] = 10_000,
+    futures: Annotated[int, typer.Option(min=1, help="Futures months per product.")] = 4,
+    options: Annotated[int, typer.Option(min=0, help="Options per product.")] = 4,
+    repeats: Annotated[int, typer.Option(min=1, help="Timed reads (best reported).")] = 3,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic file.")] = 0,
+    output_format: Annotated[BenchFormat, typer.Option(
+        "--format", help="json or table.")] = BenchFormat.JSON,
+) -> None:
+    """Time the streaming SPAN 4 XML reader on a published-size synthetic file.
+
+    The file is written by the SPAN publisher (full revaluation of every contract) to
+    a temporary folder, read back and compared, then removed.
+    """
+    from crossmargin.bench.span import run_span_bench
+
+    report = run_span_bench(products=products, futures=futures, options=options,
+                            repeats=repeats, seed=seed)
+    if output_format is BenchFormat.JSON:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        _print_report(report)

@@ -1,15 +1,9 @@
-"""``crossmargin explain``: one account's margin split into its positions and lines.
-
-The command needs the application's market builder (``--market FILE`` or ``--as-of
-DATE`` with ``--max-stale-days``); :func:`explain_command` takes it as an argument, so
-that this module does not import the application module that registers the command.
-"""
+"""``crossmargin explain``: one account's margin split into its positions and lines."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,17 +13,13 @@ from rich.console import Console
 from rich.table import Table
 
 from crossmargin.analytics.attribution import explain
-from crossmargin.book.book import Book
 from crossmargin.book.io import load_portfolio
 from crossmargin.core.values import parse_date
 from crossmargin.interfaces.cli.errors import guarded
-from crossmargin.market.snapshot import MarketSnapshot
+from crossmargin.interfaces.cli.market import market_for
 from crossmargin.methods.registry import get_method
 
-__all__ = ["ExplainFormat", "MarketOf", "explain_command", "explain_table"]
-
-#: ``market_of(book, market_file, as_of, max_stale_days)`` builds the market of a book.
-MarketOf = Callable[[Book, Path | None, str | None, list[str]], MarketSnapshot]
+__all__ = ["ExplainFormat", "explain_command", "explain_table"]
 
 
 class ExplainFormat(StrEnum):
@@ -78,48 +68,37 @@ def explain_table(console: Console, doc: dict[str, Any]) -> None:
         console.print(f"[dim]note: {note}[/dim]")
 
 
-def explain_command(*, market_of: MarketOf) -> Callable[..., None]:
-    """Return the ``explain`` command, building its market with ``market_of``.
+@guarded
+def explain_command(
+    portfolio: Annotated[Path, typer.Argument(help="Portfolio file (.yaml, .json, .csv, "
+                                              ".parquet).")],
+    account: Annotated[str, typer.Option("--account", help="Account id.")],
+    method: Annotated[str, typer.Option(
+        help="Scenario method: grid, tims, crypto-pm, fhs.")] = "grid",
+    market: Annotated[Path | None, typer.Option(help="Market file (.yaml/.json).")] = None,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="Build the market from the bundled history on this date.")] = None,
+    output_format: Annotated[ExplainFormat, typer.Option("--format")] = ExplainFormat.TABLE,
+    incremental: Annotated[bool, typer.Option(
+        "--incremental/--no-incremental",
+        help="Also margin the account without each position.")] = True,
+    max_stale_days: Annotated[list[str] | None, typer.Option(
+        "--max-stale-days", help="Allow older history data, e.g. curve=500 (KIND=DAYS).")
+    ] = None,
+) -> None:
+    """Split an account's margin into its positions' contributions and named lines.
 
-    Parameters
-    ----------
-    market_of : callable
-        The application's market builder (see :data:`MarketOf`).
+    Contributions are each position's share of the scenario losses at the driving
+    scenarios (the tail for expected shortfall); what the method adds beyond them
+    (floors, minima, credits, add-ons, rounding) is shown as lines, and everything
+    adds up to the initial margin.
     """
-
-    @guarded
-    def explain_margin(
-        portfolio: Annotated[Path, typer.Argument(help="Portfolio file (.yaml, .json, .csv, "
-                                                  ".parquet).")],
-        account: Annotated[str, typer.Option("--account", help="Account id.")],
-        method: Annotated[str, typer.Option(
-            help="Scenario method: grid, tims, crypto-pm, fhs.")] = "grid",
-        market: Annotated[Path | None, typer.Option(help="Market file (.yaml/.json).")] = None,
-        as_of: Annotated[str | None, typer.Option(
-            "--as-of", help="Build the market from the bundled history on this date.")] = None,
-        output_format: Annotated[ExplainFormat, typer.Option("--format")] = ExplainFormat.TABLE,
-        incremental: Annotated[bool, typer.Option(
-            "--incremental/--no-incremental",
-            help="Also margin the account without each position.")] = True,
-        max_stale_days: Annotated[list[str] | None, typer.Option(
-            "--max-stale-days", help="Allow older history data, e.g. curve=500 (KIND=DAYS).")
-        ] = None,
-    ) -> None:
-        """Split an account's margin into its positions' contributions and named lines.
-
-        Contributions are each position's share of the scenario losses at the driving
-        scenarios (the tail for expected shortfall); what the method adds beyond them
-        (floors, minima, credits, add-ons, rounding) is shown as lines, and everything
-        adds up to the initial margin.
-        """
-        book = load_portfolio(portfolio, as_of=parse_date(as_of, field="--as-of") if as_of
-                              else None)
-        snap = market_of(book, market, as_of, max_stale_days or [])
-        doc = explain(get_method(method), book, snap, account,
-                      incremental=incremental).to_json()
-        if output_format is ExplainFormat.JSON:
-            typer.echo(json.dumps(doc, indent=2))
-            return
-        explain_table(Console(width=None if sys.stdout.isatty() else 160), doc)
-
-    return explain_margin
+    book = load_portfolio(portfolio, as_of=parse_date(as_of, field="--as-of") if as_of
+                          else None)
+    snap = market_for(book, market, as_of, max_stale_days or [])
+    doc = explain(get_method(method), book, snap, account,
+                  incremental=incremental).to_json()
+    if output_format is ExplainFormat.JSON:
+        typer.echo(json.dumps(doc, indent=2))
+        return
+    explain_table(Console(width=None if sys.stdout.isatty() else 160), doc)

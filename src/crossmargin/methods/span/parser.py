@@ -1,0 +1,693 @@
+r"""Stream a SPAN 4 XML risk-parameter file into a :class:`RiskParameters` model.
+
+The reader walks the file with :func:`xml.etree.ElementTree.iterparse` and handles each
+contract (``fut``, ``opt``, ``phy``) when its element closes, then clears it; series and
+portfolios are cleared when they close, so the tree never holds more than one portfolio.
+Contract columns grow in typed buffers (8 bytes a value), so memory follows the size of
+the model, not of the file.
+
+The root may be ``spanFile`` (as CME and NSE publish), ``spn``, ``pointInTime`` or a bare
+``clearingOrg``. Every malformed value raises :class:`InputError` naming the file, the
+element path (``futPf[pfCode=ES]/fut[3]/ra/a[5]``) and the value.
+
+Notes
+-----
+Handled elements: ``pointInTime/date``, ``clearingOrg/ec``, ``pbRateDef``, ``curConv``,
+``pointDef/scanPointDef``, ``futPf``/``oofPf``/``oopPf``/``phyPf`` with ``fut``,
+``series``/``opt`` and ``phy`` contracts (``cId``, ``pe``, ``o``, ``k``, ``p``, ``d``,
+``cvf``, ``sc``, ``undC``, ``scanRate``, ``ra``), ``ccDef`` (``pfLink``, ``intraTiers``,
+``interTiers``, ``somTiers``, ``spotRate``, ``dSpread`` with ``tLeg`` or ``pLeg``) and
+``interSpreads/dSpread``. Other elements are skipped. Where a contract has several
+``scanRate`` or ``ra`` elements, the one of the maintenance rate (``r``) is kept.
+
+References
+----------
+.. [1] CME Group, "SPAN risk parameter file layouts", XML format (element names).
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from crossmargin.core.errors import InputError
+from crossmargin.methods.span.model import (
+    CALL,
+    FUTURE,
+    NO_RIGHT,
+    OPEN_PERIOD,
+    OPTION,
+    PHYSICAL,
+    PUT,
+    SCENARIOS,
+    CombinedCommodity,
+    Contracts,
+    CurrencyConversion,
+    Portfolio,
+    PortfolioLink,
+    PortfolioType,
+    Rate,
+    RateDefinition,
+    RiskParameters,
+    ScanPoints,
+    SpotRate,
+    Spread,
+    SpreadLeg,
+    Tier,
+    maintenance_rate,
+)
+
+__all__ = ["ROOTS", "read_risk_parameters"]
+
+#: Container elements a file must have (its root, or within it).
+ROOTS = frozenset({"spanFile", "spn", "pointInTime", "clearingOrg"})
+_PORTFOLIOS = {t.element: t for t in PortfolioType}
+_KINDS = {"fut": FUTURE, "opt": OPTION, "phy": PHYSICAL}
+_RIGHTS = {"C": CALL, "P": PUT}
+_CHUNK = 1 << 20
+
+
+class _HashingReader:
+    """A binary file whose bytes are hashed as the parser reads them."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        self._handle = handle
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(size)
+        self.digest.update(data)
+        return data
+
+
+def _where(path: str, name: str) -> str:
+    return f"{path}/{name}" if path and name else path or name
+
+
+class _Values:
+    """Strict conversion of element texts, with the element path in every error."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, reason: str, where: str, value: object = None, name: str = ""
+             ) -> InputError:
+        return InputError(reason, source=self.source, field=_where(where, name), value=value,
+                          has_value=value is not None)
+
+    def given(self, text: str | None, where: str, name: str, required: bool) -> str | None:
+        """Return ``text``, or ``None`` when it is empty and not ``required``."""
+        if text is None or not text.strip():
+            if required:
+                raise self.fail("is required", where, name=name)
+            return None
+        return text
+
+    def number(self, text: str | None, where: str, name: str = "",
+               default: float | None = None) -> float:
+        try:
+            value = float(text or "")
+        except (TypeError, ValueError):
+            found = self.given(text, where, name, default is None)
+            if found is None:
+                assert default is not None
+                return default
+            raise self.fail("not a number", where, text, name) from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise self.fail("must be a finite number", where, text, name)
+        return value
+
+    def integer(self, text: str | None, where: str, name: str = "",
+                default: int | None = None) -> int:
+        try:
+            return int(text or "")
+        except (TypeError, ValueError):
+            found = self.given(text, where, name, default is None)
+            if found is None:
+                assert default is not None
+                return default
+            raise self.fail("not an integer", where, text, name) from None
+
+    def period(self, text: str | None, where: str, name: str = "",
+               default: int | None = None) -> int:
+        found = self.given(text, where, name, default is None)
+        if found is None:
+            assert default is not None
+            return default
+        raw = found.strip()
+        if not raw.isdigit() or len(raw) not in (6, 8):
+            raise self.fail("not a period (YYYYMM or YYYYMMDD)", where, text, name)
+        value = int(raw)
+        if value == 0:
+            return OPEN_PERIOD
+        month = int(raw[4:6])
+        day = int(raw[6:]) if len(raw) == 8 else 1
+        if not 1 <= month <= 12 or not 1 <= day <= 31:
+            raise self.fail("not a period (YYYYMM or YYYYMMDD)", where, text, name)
+        return value
+
+    def text(self, elem: ET.Element, name: str, where: str, default: str | None = None
+             ) -> str:
+        value = elem.findtext(name)
+        if value is None or not value.strip():
+            if default is None:
+                raise self.fail("is required", _where(where, name))
+            return default
+        return value.strip()
+
+
+#: Contract fields read as text, then converted a batch at a time.
+_FIELDS = ("cId", "pe", "o", "k", "p", "d", "ra/d", "cvf", "sc", "priceScan", "volScan",
+           "undPf", "undCId")
+#: Fields an option takes from its ``series`` when it does not give them itself.
+_SERIES = ("pe", "cvf", "priceScan", "volScan", "undPf", "undCId")
+#: Contracts converted at once.
+_BATCH = 8192
+_TAG = {FUTURE: "fut", OPTION: "opt", PHYSICAL: "phy"}
+
+
+class _Batch:
+    """Texts of contracts not yet converted, one list per field (at most ``_BATCH``)."""
+
+    def __init__(self) -> None:
+        self.kind: list[int] = []
+        self.ordinal: list[int] = []
+        self.portfolio: list[int] = []
+        self.series: list[int] = []
+        self.a_count: list[int] = []
+        self.a: list[str | None] = []
+        self.texts: dict[str, list[str | None]] = {name: [] for name in _FIELDS}
+        self.series_texts: list[dict[str, str | None]] = []
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+
+class _Reader:
+    """The state of one pass over a file."""
+
+    def __init__(self, source: str) -> None:
+        self.values = _Values(source)
+        self.source = source
+        self.batch = _Batch()
+        self.chunks: dict[str, list[np.ndarray]] = {name: [] for name in Contracts.COLUMNS}
+        self.counts = [0, 0, 0]
+        self.open_rows = 0  # contracts read since the last portfolio closed
+        self.open_options = 0  # options read since the last series closed
+        self.open_cvf: list[tuple[np.ndarray, np.ndarray]] = []
+        self.series_start = 0
+        self.portfolios: list[Portfolio] = []
+        self.pf_exchange_start = 0
+        self.combined: list[CombinedCommodity] = []
+        self.inter: list[Spread] = []
+        self.rates: list[RateDefinition] = []
+        self.conversions: list[CurrencyConversion] = []
+        self.points: ScanPoints | None = None
+        self.business_date: date | None = None
+        self.clearing_org = ""
+        self.container: str | None = None  # the last SPAN container element closed
+        self.handlers: dict[str, Callable[[ET.Element], None]] = {
+            "fut": self.contract, "opt": self.contract, "phy": self.contract,
+            "series": self.series, "futPf": self.portfolio, "oofPf": self.portfolio,
+            "oopPf": self.portfolio, "phyPf": self.portfolio, "exchange": self.exchange,
+            "ccDef": self.cc_def, "interSpreads": self.inter_spreads,
+            "pointDef": self.point_def, "pbRateDef": self.rate_def,
+            "curConv": self.cur_conv, "clearingOrg": self.clearing, "date": self.point_date,
+            "spanFile": self.close, "spn": self.close, "pointInTime": self.close,
+        }
+
+    # -- rate ids -----------------------------------------------------------------------
+    def choose(self, elem: ET.Element, child: str) -> ET.Element | None:
+        """Pick the ``child`` (``scanRate`` or ``ra``) of the maintenance rate."""
+        elems = elem.findall(child)
+        if len(elems) <= 1:
+            return elems[0] if elems else None
+        rate = str(maintenance_rate(self.rates))
+        for found in elems:
+            if (found.findtext("r") or "").strip() == rate:
+                return found
+        raise self.values.fail(f"{len(elems)} elements and none for rate r={rate}",
+                               elem.tag, name=child)
+
+    # -- contracts ----------------------------------------------------------------------
+    def contract(self, elem: ET.Element) -> None:
+        kind = _KINDS[elem.tag]
+        self.counts[kind] += 1
+        b = self.batch
+        b.kind.append(kind)
+        b.ordinal.append(self.counts[kind])
+        b.series.append(-1)
+        b.portfolio.append(len(self.portfolios))
+        self.open_rows += 1
+        self.open_options += kind == OPTION
+        texts = b.texts
+        for name in ("cId", "pe", "o", "k", "p", "d", "cvf", "sc"):
+            texts[name].append(elem.findtext(name))
+        ra = self.choose(elem, "ra")
+        a = [] if ra is None else [x.text for x in ra.findall("a")]
+        b.a_count.append(len(a))
+        b.a.extend(a if len(a) == SCENARIOS else (a + [None] * SCENARIOS)[:SCENARIOS])
+        texts["ra/d"].append(None if ra is None else ra.findtext("d"))
+        scan = self.choose(elem, "scanRate")
+        texts["priceScan"].append(None if scan is None else scan.findtext("priceScan"))
+        texts["volScan"].append(None if scan is None else scan.findtext("volScan"))
+        und = elem.find("undC")
+        texts["undPf"].append(None if und is None else und.findtext("pfId"))
+        texts["undCId"].append(None if und is None else und.findtext("cId"))
+        elem.clear()
+        if len(b) >= _BATCH and not self.open_options:
+            self.flush()
+
+    def series(self, elem: ET.Element) -> None:
+        b = self.batch
+        scan = self.choose(elem, "scanRate")
+        und = elem.find("undC")
+        b.series_texts.append({
+            "pe": elem.findtext("pe"), "cvf": elem.findtext("cvf"),
+            "priceScan": None if scan is None else scan.findtext("priceScan"),
+            "volScan": None if scan is None else scan.findtext("volScan"),
+            "undPf": None if und is None else und.findtext("pfId"),
+            "undCId": None if und is None else und.findtext("cId")})
+        b.series[self.series_start:] = [len(b.series_texts) - 1] * (len(b) - self.series_start)
+        self.series_start = len(b)
+        self.open_options = 0
+        elem.clear()
+        if len(b) >= _BATCH:
+            self.flush()
+
+    def portfolio(self, elem: ET.Element) -> None:
+        kind = _PORTFOLIOS[elem.tag]
+        where = f"{elem.tag}[{len(self.portfolios) + 1}]"
+        code = self.values.text(elem, "pfCode", where)
+        where = f"{elem.tag}[pfCode={code}]"
+        self.portfolios.append(Portfolio(
+            pf_id=self.values.integer(elem.findtext("pfId"), where, "pfId",
+                                      default=len(self.portfolios) + 1),
+            code=code, type=kind, name=(elem.findtext("name") or "").strip(),
+            currency=self.values.text(elem, "currency", where, default="USD"),
+            cvf=self.values.number(elem.findtext("cvf"), where, "cvf", default=1.0),
+            value_method=(elem.findtext("valueMeth") or "").strip(),
+        ))
+        for values, rows in self.open_cvf:  # contracts converted before the portfolio closed
+            values[rows] = self.portfolios[-1].cvf
+        self.open_cvf = []
+        self.counts = [0, 0, 0]
+        self.open_rows = self.open_options = 0
+        self.series_start = len(self.batch)
+        elem.clear()
+        if len(self.batch) >= _BATCH:
+            self.flush()
+
+    def where(self, row: int, name: str) -> str:
+        """Element path of field ``name`` of batch row ``row``."""
+        b = self.batch
+        k = b.portfolio[row]
+        pf = (f"{self.portfolios[k].type.element}[pfCode={self.portfolios[k].code}]"
+              if k < len(self.portfolios) else f"portfolio[{k + 1}]")
+        return f"{pf}/{_TAG[b.kind[row]]}[{b.ordinal[row]}]/{name}"
+
+    def column(self, texts: Sequence[str | None], name: str, *, default: str | None = None,
+               integer: bool = False, finite: np.ndarray | None = None,
+               check: Callable[[str | None, str], object] | None = None) -> np.ndarray:
+        """Convert one text column strictly.
+
+        ``None`` texts take ``default`` (an error when there is none); the rows of
+        ``finite`` (a mask, all rows by default) must hold finite numbers; ``check``
+        validates one text where the column does not convert (it raises the error).
+        """
+        filled = [default if x is None else x for x in texts] if default is not None \
+            else texts
+        try:
+            if None in filled:
+                raise TypeError
+            values = np.asarray(filled, dtype=np.int64 if integer else np.float64)
+        except (TypeError, ValueError, OverflowError):
+            check = check or (self.values.integer if integer else self.values.number)
+            for row, text in enumerate(filled):
+                check(text, self.where(row, name))
+            raise AssertionError("a text failed to convert but passed alone") from None
+        if not integer:
+            bad = ~np.isfinite(values) & (True if finite is None else finite)
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise self.values.fail("must be a finite number", self.where(row, name),
+                                       filled[row])
+        return values
+
+    def flush(self) -> None:
+        """Convert the batch's texts into contract columns."""
+        b, v = self.batch, self.values
+        n = len(b)
+        if n == 0:
+            return
+        count = np.asarray(b.a_count)
+        if np.any(count != SCENARIOS):
+            row = int(np.flatnonzero(count != SCENARIOS)[0])
+            raise v.fail(f"needs {SCENARIOS} values, got {count[row]}", self.where(row, "ra"))
+        t = dict(b.texts)
+        for name in _SERIES:
+            t[name] = [own if own is not None or s < 0 else b.series_texts[s][name]
+                       for own, s in zip(t[name], b.series, strict=True)]
+        kind = np.asarray(b.kind, dtype=np.int64)
+        option = kind == OPTION
+        opt, phy = option.tolist(), (kind == PHYSICAL).tolist()
+        try:
+            arrays = np.asarray(b.a, dtype=np.float64).reshape(n, SCENARIOS)
+            ok = None not in b.a and bool(np.isfinite(arrays).all())
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            k = next(j for j, x in enumerate(b.a) if not _finite(x))
+            raise v.fail("is required" if b.a[k] is None else "must be a finite number",
+                         self.where(k // SCENARIOS, f"ra/a[{k % SCENARIOS + 1}]"), b.a[k])
+        periods = [x if x is not None or not p else "0" for x, p in zip(t["pe"], phy,
+                                                                         strict=True)]
+        period = self.column(periods, "pe", integer=True, check=v.period)
+        month = np.where(period < 1_000_000, period % 100, period // 100 % 100)
+        day = np.where(period < 1_000_000, 1, period % 100)
+        valid = (period == OPEN_PERIOD) | ((period >= 100_001) & (month >= 1) & (month <= 12)
+                                           & (day >= 1) & (day <= 31))
+        if not valid.all():
+            row = int(np.flatnonzero(~valid)[0])
+            v.period(periods[row], self.where(row, "pe"))
+        right = np.asarray([_RIGHTS.get((o or "").strip().upper(), NO_RIGHT) if q else NO_RIGHT
+                            for o, q in zip(t["o"], opt, strict=True)], dtype=np.int64)
+        if np.any(option & (right == NO_RIGHT)):
+            row = int(np.flatnonzero(option & (right == NO_RIGHT))[0])
+            raise v.fail("must be C or P", self.where(row, "o"), t["o"][row])
+        deltas = [rd if rd is not None else d if d is not None else None if q else "1"
+                  for rd, d, q in zip(t["ra/d"], t["d"], opt, strict=True)]
+        self.add(
+            portfolio=np.asarray(b.portfolio, dtype=np.int64),
+            cid=self.column([x if x is not None else str(o)
+                             for x, o in zip(t["cId"], b.ordinal, strict=True)], "cId",
+                            integer=True),
+            kind=kind, period=period, right=right,
+            strike=self.column([x if q else "nan" for x, q in zip(t["k"], opt, strict=True)],
+                               "k", finite=option),
+            price=self.column(t["p"], "p", default="nan", finite=np.zeros(n, dtype=bool)),
+            delta=self.column(deltas, "ra/d"),
+            cvf=self.cvf(t["cvf"]),
+            scaling=self.column(t["sc"], "sc", default="1"),
+            price_scan=self.column(t["priceScan"], "scanRate/priceScan", default="nan",
+                                   finite=np.zeros(n, dtype=bool)),
+            vol_scan=self.column(t["volScan"], "scanRate/volScan", default="nan",
+                                 finite=np.zeros(n, dtype=bool)),
+            und_pf=self.column(t["undPf"], "undC/pfId", default="-1", integer=True),
+            und_cid=self.column(t["undCId"], "undC/cId", default="-1", integer=True),
+            arrays=arrays)
+        self.batch = _Batch()
+        self.series_start = 0
+
+    def cvf(self, texts: list[str | None]) -> np.ndarray:
+        """Return the contract value factors of the batch.
+
+        A contract without one takes its portfolio's, filled in when the portfolio closes
+        if it is still open.
+        """
+        b, n = self.batch, len(self.portfolios)
+        open_default = np.asarray([x is None and k >= n for x, k in zip(texts, b.portfolio,
+                                                                       strict=True)])
+        values = self.column([x if x is not None else repr(self.portfolios[k].cvf)
+                              if k < n else "nan" for x, k in zip(texts, b.portfolio,
+                                                                  strict=True)],
+                             "cvf", finite=~open_default)
+        if open_default.any():
+            self.open_cvf.append((values, np.flatnonzero(open_default)))
+        return values
+
+    def add(self, **columns: np.ndarray) -> None:
+        for name, values in columns.items():
+            self.chunks[name].append(values)
+
+    def contracts(self) -> Contracts:
+        """Return every contract read (after the last flush)."""
+        empty: dict[str, np.ndarray] = {"arrays": np.empty((0, SCENARIOS))}
+        chunks, self.chunks = self.chunks, {}
+        cols: dict[str, np.ndarray] = {}
+        for name in list(chunks):  # one column's chunks at a time: a flat peak
+            parts = chunks.pop(name)
+            cols[name] = np.concatenate(parts) if parts else empty.get(name, np.empty(0))
+            del parts
+        for name in ("portfolio", "cid", "kind", "period", "right", "und_pf", "und_cid"):
+            cols[name] = np.asarray(cols[name], dtype=np.int64)
+        return Contracts(**cols)
+
+    def exchange(self, elem: ET.Element) -> None:
+        exch = (elem.findtext("exch") or "").strip()
+        for k in range(self.pf_exchange_start, len(self.portfolios)):
+            p = self.portfolios[k]
+            self.portfolios[k] = Portfolio(pf_id=p.pf_id, code=p.code, type=p.type,
+                                           name=p.name, currency=p.currency, cvf=p.cvf,
+                                           value_method=p.value_method, exchange=exch)
+        self.pf_exchange_start = len(self.portfolios)
+        elem.clear()
+
+    # -- definitions ----------------------------------------------------------------------
+    def rates_of(self, elem: ET.Element, where: str) -> tuple[Rate, ...]:
+        v = self.values
+        return tuple(
+            (v.integer(r.findtext("r"), where, f"rate[{k}]/r", default=1),
+             v.number(r.findtext("val"), where, f"rate[{k}]/val"))
+            for k, r in enumerate(elem.findall("rate"), start=1))
+
+    def tiers(self, elem: ET.Element | None, where: str) -> tuple[Tier, ...]:
+        if elem is None:
+            return ()
+        v = self.values
+        out = []
+        for k, t in enumerate(elem.findall("tier"), start=1):
+            at = _where(where, f"tier[{k}]")
+            out.append(Tier(number=v.integer(t.findtext("tn"), at, "tn", default=k),
+                            start=v.period(t.findtext("sPe"), at, "sPe",
+                                           default=OPEN_PERIOD),
+                            end=v.period(t.findtext("ePe"), at, "ePe",
+                                         default=OPEN_PERIOD),
+                            rates=self.rates_of(t, at)))
+        return tuple(out)
+
+    def spread(self, elem: ET.Element, where: str, cc: str | None) -> Spread:
+        v = self.values
+        legs = []
+        for tag in ("tLeg", "pLeg"):
+            for k, leg in enumerate(elem.findall(tag), start=1):
+                at = _where(where, f"{tag}[{k}]")
+                side = (leg.findtext("rs") or "").strip().upper()
+                if side not in ("A", "B"):
+                    raise v.fail("must be A or B", _where(at, "rs"), leg.findtext("rs"))
+                ratio = v.number(leg.findtext("i"), at, "i", default=1.0)
+                if ratio <= 0:
+                    raise v.fail("must be positive", _where(at, "i"), leg.findtext("i"))
+                text = (leg.findtext("cc") or "").strip()
+                leg_cc = cc if text == cc or not text else sys.intern(text)
+                if not leg_cc:
+                    raise v.fail("is required", _where(at, "cc"))
+                legs.append(SpreadLeg(
+                    cc=leg_cc, side=1 if side == "A" else -1, ratio=ratio,
+                    tier=v.integer(leg.findtext("tn"), at, "tn", default=0)
+                    if tag == "tLeg" else None,
+                    period=v.period(leg.findtext("pe"), at, "pe")
+                    if tag == "pLeg" else None))
+        if len(legs) < 2:
+            raise v.fail("a spread needs at least two legs", where)
+        return Spread(priority=v.integer(elem.findtext("spread"), where, "spread"),
+                      charge_method=sys.intern((elem.findtext("chargeMeth") or "").strip()
+                                               .upper()),
+                      rates=self.rates_of(elem, where), legs=tuple(legs))
+
+    def cc_def(self, elem: ET.Element) -> None:
+        v = self.values
+        code = v.text(elem, "cc", f"ccDef[{len(self.combined) + 1}]")
+        where = f"ccDef[cc={code}]"
+        links = []
+        for k, link in enumerate(elem.findall("pfLink"), start=1):
+            at = _where(where, f"pfLink[{k}]")
+            kind = v.text(link, "pfType", at).upper()
+            if kind not in PortfolioType.__members__:
+                raise v.fail("unknown portfolio type", _where(at, "pfType"), kind)
+            links.append(PortfolioLink(
+                code=v.text(link, "pfCode", at), type=PortfolioType(kind),
+                pf_id=v.integer(link.findtext("pfId"), at, "pfId", default=-1),
+                exchange=(link.findtext("exch") or "").strip()))
+        spots = tuple(
+            SpotRate(rate_id=v.integer(s.findtext("r"), at, "r", default=1),
+                     period=v.period(s.findtext("pe"), at, "pe"),
+                     spread=v.number(s.findtext("sprd"), at, "sprd", default=0.0),
+                     outright=v.number(s.findtext("outr"), at, "outr", default=0.0))
+            for k, s in enumerate(elem.findall("spotRate"), start=1)
+            for at in (_where(where, f"spotRate[{k}]"),))
+        self.combined.append(CombinedCommodity(
+            code=code, name=(elem.findtext("name") or "").strip(),
+            currency=v.text(elem, "currency", where, default="USD"),
+            wfpr_method=(elem.findtext("wfprMeth") or "NORMAL").strip().upper(),
+            links=tuple(links),
+            intra_tiers=self.tiers(elem.find("intraTiers"), _where(where, "intraTiers")),
+            inter_tiers=self.tiers(elem.find("interTiers"), _where(where, "interTiers")),
+            som_tiers=self.tiers(elem.find("somTiers"), _where(where, "somTiers")),
+            spot_rates=spots,
+            intra_spreads=tuple(self.spread(s, _where(where, f"dSpread[{k}]"), code)
+                                for k, s in enumerate(elem.findall("dSpread"), start=1)),
+        ))
+        elem.clear()
+
+    def inter_spreads(self, elem: ET.Element) -> None:
+        start = len(self.inter)
+        self.inter.extend(
+            self.spread(s, f"interSpreads/dSpread[{start + k}]", None)
+            for k, s in enumerate(elem.findall("dSpread"), start=1))
+        elem.clear()
+
+    def point_def(self, elem: ET.Element) -> None:
+        v = self.values
+        if self.points is not None:
+            return
+        defs = elem.findall("scanPointDef")
+        price: list[float] = []
+        vol: list[float] = []
+        weight: list[float] = []
+        paired: list[int] = []
+        for k, d in enumerate(defs, start=1):
+            at = f"pointDef/scanPointDef[{k}]"
+            point = v.integer(d.findtext("point"), at, "point", default=k)
+            if point != k:
+                raise v.fail("scan points must be numbered 1, 2, ... in order",
+                             _where(at, "point"), point)
+            for out, name in ((price, "priceScanDef"), (vol, "volScanDef")):
+                sub = d.find(name)
+                if sub is None:
+                    out.append(0.0)
+                    continue
+                den = v.number(sub.findtext("denominator"), at, f"{name}/denominator",
+                               default=1.0)
+                if den == 0:
+                    raise v.fail("must not be zero", _where(at, f"{name}/denominator"), "0")
+                out.append(v.number(sub.findtext("mult"), at, f"{name}/mult",
+                                    default=1.0)
+                           * v.number(sub.findtext("numerator"),
+                                      _where(at, f"{name}/numerator"), default=0.0) / den)
+            weight.append(v.number(d.findtext("weight"), at, "weight", default=1.0))
+            paired.append(v.integer(d.findtext("pairedPoint"), at, "pairedPoint",
+                                    default=0) - 1)
+        try:
+            self.points = ScanPoints(price=np.asarray(price, dtype=np.float64),
+                                     vol=np.asarray(vol, dtype=np.float64),
+                                     weight=np.asarray(weight, dtype=np.float64),
+                                     paired=np.asarray(paired, dtype=np.int64))
+        except InputError as err:
+            raise err.located(self.source) from None
+        elem.clear()
+
+    def rate_def(self, elem: ET.Element) -> None:
+        v = self.values
+        at = f"pbRateDef[{len(self.rates) + 1}]"
+        self.rates.append(RateDefinition(
+            rate_id=v.integer(elem.findtext("r"), at, "r"),
+            maintenance=v.integer(elem.findtext("isM"), at, "isM", default=0) == 1,
+            customer=v.integer(elem.findtext("isCust"), at, "isCust", default=1) == 1,
+            account_type=(elem.findtext("acctType") or "").strip(),
+            classification=(elem.findtext("pbc") or "").strip()))
+
+    def cur_conv(self, elem: ET.Element) -> None:
+        v = self.values
+        at = f"curConv[{len(self.conversions) + 1}]"
+        factor = v.number(elem.findtext("factor"), at, "factor")
+        if factor <= 0:
+            raise v.fail("must be positive", _where(at, "factor"), elem.findtext("factor"))
+        self.conversions.append(CurrencyConversion(
+            source=v.text(elem, "fromCur", at), target=v.text(elem, "toCur", at),
+            factor=factor))
+
+    def clearing(self, elem: ET.Element) -> None:
+        self.clearing_org = self.clearing_org or (elem.findtext("ec") or "").strip()
+        self.close(elem)
+
+    def close(self, elem: ET.Element) -> None:
+        self.container = elem.tag
+        elem.clear()
+
+    def point_date(self, elem: ET.Element) -> None:
+        if self.business_date is not None:
+            return
+        text = (elem.text or "").strip()
+        try:
+            self.business_date = date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+        except ValueError:
+            raise self.values.fail("not a date (YYYYMMDD)", "pointInTime/date", text) from None
+        if len(text) != 8:
+            raise self.values.fail("not a date (YYYYMMDD)", "pointInTime/date", text)
+
+
+def _finite(text: str | None) -> bool:
+    try:
+        value = float(text or "")
+    except ValueError:
+        return False
+    return value == value and abs(value) != float("inf")
+
+
+def read_risk_parameters(path: str | Path) -> RiskParameters:
+    """Read a SPAN 4 XML risk-parameter file, streaming.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.spn``/``.xml`` file.
+
+    Returns
+    -------
+    RiskParameters
+
+    Raises
+    ------
+    InputError
+        A missing or malformed file, or a value that is not what its element requires;
+        the message names the file, the element path and the value.
+    """
+    path = Path(path)
+    source = str(path)
+    reader = _Reader(source)
+    was_enabled = gc.isenabled()
+    gc.disable()  # the parse allocates millions of short-lived elements, no cycles
+    try:
+        with path.open("rb") as handle:
+            stream = _HashingReader(handle)
+            handlers = reader.handlers
+            for _, elem in ET.iterparse(stream, events=("end",)):
+                handler = handlers.get(elem.tag)
+                if handler is not None:
+                    handler(elem)
+            while stream.read(_CHUNK):
+                pass
+    except FileNotFoundError:
+        raise InputError("file not found", source=source) from None
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", source=source) from None
+    except ET.ParseError as exc:
+        line, column = exc.position
+        raise InputError(f"not well-formed XML at line {line}, column {column}",
+                         source=source) from None
+    finally:
+        if was_enabled:
+            gc.enable()
+    if reader.container is None:
+        raise InputError(f"not a SPAN risk-parameter file (no {', '.join(sorted(ROOTS))} "
+                         f"element)", source=source, field="root")
+    if reader.open_rows:
+        raise InputError(f"{reader.open_rows} contract(s) outside a product portfolio",
+                         source=source, field="fut/opt/phy")
+    reader.flush()
+    return RiskParameters(
+        source=source, sha256=stream.digest.hexdigest(),
+        business_date=reader.business_date, clearing_org=reader.clearing_org,
+        rate_definitions=tuple(reader.rates), conversions=tuple(reader.conversions),
+        scan_points=reader.points, portfolios=tuple(reader.portfolios),
+        contracts=reader.contracts(), combined=tuple(reader.combined),
+        inter_spreads=tuple(reader.inter))
