@@ -40,6 +40,8 @@ lint: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed
 	$(VENV)/bin/crossmargin bench kernel --format json
+	$(VENV)/bin/crossmargin bench methods --format json
+	$(VENV)/bin/crossmargin bench span --format json
 
 data: $(VENV)/.installed-test
 	$(PY) scripts/build_history.py
