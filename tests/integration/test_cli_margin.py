@@ -119,8 +119,12 @@ def test_demo_runs_on_bundled_history() -> None:
     for acct in ("EQUITY-HEDGED", "INDEX-OPTIONS", "CRYPTO-BASIS", "MACRO"):
         assert acct in out
     assert "2018-06-29" in out
+    assert "unified" in out and "cross-silo offset" in out
     code, out, err = _run("demo", "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
     assert len(doc["accounts"]) == 4
-    assert all(a["methods"][0]["initial_margin"] > 0 for a in doc["accounts"])
+    for acct in doc["accounts"]:
+        rows = {r["arrangement"]: r for r in acct["arrangements"]}
+        assert set(rows) == {"silo", "conservative", "unified"}
+        assert rows["silo"]["initial_margin"] > 0 and rows["unified"]["initial_margin"] > 0

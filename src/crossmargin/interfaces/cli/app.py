@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -9,15 +10,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from crossmargin.arrangements.compare import compare
 from crossmargin.book.io import load_portfolio
-from crossmargin.collateral.valuation import collateral_market_value
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_date
 from crossmargin.examples import demo_portfolio_path
 from crossmargin.interfaces.cli.bench import bench_app
-from crossmargin.interfaces.cli.compare import compare_command
+from crossmargin.interfaces.cli.compare import compare_command, compare_table
 from crossmargin.interfaces.cli.errors import guarded, write_atomically
 from crossmargin.interfaces.cli.explain import explain_command
 from crossmargin.interfaces.cli.market import market_for
@@ -106,46 +106,27 @@ def margin(
 def demo(
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
 ) -> None:
-    """Run the main job on the bundled real history: a mixed multi-asset book."""
+    """Run the main job on the bundled real history: today's patchwork against one portfolio.
+
+    A mixed book (stocks, index options, futures, bitcoin spot, perpetuals and options,
+    oil and gold) is margined silo by silo as today (strategy-based securities, SPAN
+    futures, crypto portfolio margin, collateral allocated across silos), by the CME-FICC
+    conservative rule and as one unified FHS portfolio, with the capital each frees.
+    """
     book = load_portfolio(demo_portfolio_path())
     assert book.as_of is not None
     # The bundled Treasury curve ends on 2017-03-29 (its source file's last day); the
     # demo allows that staleness explicitly and says so under the table.
     snap = snapshot_from_history(book.as_of, max_stale_days={"curve": 500})
-    method = get_method("grid")
-    result = method.compute(book, snap)
+    cmp = compare(book, snap)
     if output_format is OutputFormat.JSON:
-        typer.echo(margin_json(book, [result],
-                               input_hash=input_hash(book, snap, [method.params])), nl=False)
+        typer.echo(json.dumps(cmp.to_json(), indent=2))
         return
     console = _console()
-    collateral = collateral_market_value(book, snap)
-    table = Table(title=f"crossmargin demo: {book.n_accounts} accounts, "
-                        f"{book.n_positions} positions, {len(book.instruments)} instruments, "
-                        f"real market history on {book.as_of}", title_justify="left")
-    for name, justify in (("Account", "left"), ("Asset classes", "left"),
-                          ("Initial margin", "right"), ("Maintenance", "right"),
-                          ("Collateral (market)", "right"), ("Excess", "right"),
-                          ("Driver", "left")):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    frame = book.positions_frame()
-    for a, row in enumerate(result.accounts_json()):
-        classes = sorted(set(frame.loc[frame["account"] == book.account_ids[a],
-                                       "asset_class"]))
-        excess = collateral[a] - row["initial_margin"]
-        table.add_row(
-            book.account_ids[a], ", ".join(classes),
-            f"{row['initial_margin']:,.2f}", f"{row['maintenance_margin']:,.2f}",
-            f"{collateral[a]:,.2f}",
-            f"[{'green' if excess >= 0 else 'red'}]{excess:,.2f}[/]",
-            str(row["driver"].get("scenario", "-")),
-        )
-    console.print(table)
-    console.print(f"[dim]method: {result.method} (parameters {result.params['id']} "
-                  f"{result.params['version']}); amounts in {book.currency}; "
-                  f"input hash {result.input_hash[:16]}[/dim]")
-    for note in result.notes:
-        console.print(f"[dim]note: {note}[/dim]")
+    console.print(f"crossmargin demo: {book.n_accounts} accounts, {book.n_positions} "
+                  f"positions, {len(book.instruments)} instruments, real market history "
+                  f"on {book.as_of}")
+    compare_table(console, cmp)
 
 
 def main() -> None:
