@@ -43,6 +43,14 @@ def _bench() -> None:
     """Benchmarks: the kernel against a scipy.sparse baseline and the machine's limits."""
 
 
+def _emit(report: dict[str, Any], output_format: BenchFormat) -> None:
+    """Print a benchmark report as JSON or as tables."""
+    if output_format is BenchFormat.JSON:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        _print_report(report)
+
+
 def _print_report(report: dict[str, Any]) -> None:
     """Print scalar measures as one table and each list of records as its own table."""
     console = Console()
@@ -98,10 +106,7 @@ def kernel(
                               instruments=instruments, reduction=reduction.value,
                               confidence=confidence, seed=seed,
                               baseline_accounts=baseline_accounts)
-    if output_format is BenchFormat.JSON:
-        typer.echo(json.dumps(report, indent=2))
-    else:
-        _print_report(report)
+    _emit(report, output_format)
 
 
 @bench_app.command()
@@ -127,10 +132,7 @@ def methods(
 
     report = run_methods_bench(accounts=accounts, positions=positions, methods=method,
                                as_of=parse_date(as_of, field="--as-of"), seed=seed)
-    if output_format is BenchFormat.JSON:
-        typer.echo(json.dumps(report, indent=2))
-    else:
-        _print_report(report)
+    _emit(report, output_format)
 
 
 @bench_app.command()
@@ -154,7 +156,4 @@ def span(
 
     report = run_span_bench(products=products, futures=futures, options=options,
                             repeats=repeats, seed=seed)
-    if output_format is BenchFormat.JSON:
-        typer.echo(json.dumps(report, indent=2))
-    else:
-        _print_report(report)
+    _emit(report, output_format)
