@@ -170,3 +170,24 @@ def test_duplicate_account_ids(tmp_path: Path) -> None:
     path.write_text("accounts:\n  - {id: A}\n  - {id: A}\n")
     with pytest.raises(InputError, match="duplicate account id"):
         load_portfolio(path)
+
+
+def test_clearing_members_nested_and_columnar(tmp_path: Path) -> None:
+    """Accounts name their clearing member (Cover-1 / Cover-2); without one an account
+    stands alone; one account in two members is refused."""
+    path = tmp_path / "members.yaml"
+    path.write_text("accounts:\n"
+                    "  - {id: A, member: CM1, positions: [{type: equity, symbol: SPY, "
+                    "quantity: 1}]}\n"
+                    "  - {id: B, positions: [{type: equity, symbol: SPY, quantity: 2}]}\n")
+    book = load_portfolio(path)
+    assert book.members == ("CM1", "B") and book.account(0).member == "CM1"
+    assert book.select_positions(book.pos_account == 0).members == book.members
+    csv = tmp_path / "book.csv"
+    csv.write_text("account,member,type,symbol,quantity\nA,CM1,equity,SPY,1\n"
+                   "A,CM1,equity,AAPL,2\nB,CM2,equity,SPY,3\n")
+    assert load_portfolio(csv).members == ("CM1", "CM2")
+    csv.write_text("account,member,type,symbol,quantity\nA,CM1,equity,SPY,1\n"
+                   "A,CM2,equity,AAPL,2\n")
+    with pytest.raises(InputError, match="one clearing member"):
+        load_portfolio(csv)

@@ -54,12 +54,13 @@ class Order:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Account:
-    """One account: positions, collateral balances and open orders."""
+    """One account: positions, collateral balances, open orders and its clearing member."""
 
     id: str
     positions: tuple[Position, ...] = ()
     collateral: tuple[Collateral, ...] = ()
     orders: tuple[Order, ...] = ()
+    member: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False, weakref_slot=True)
@@ -86,6 +87,9 @@ class Book:
     orders : tuple of tuple of Order, shape (n_accounts,)
     source : str
         Where the book was read from (for error messages and provenance).
+    members : tuple of str, shape (n_accounts,) or ()
+        The clearing member each account belongs to (for Cover-1 / Cover-2); empty when
+        the file names none, each account then standing alone.
     """
 
     as_of: date | None
@@ -99,6 +103,7 @@ class Book:
     collateral: tuple[tuple[Collateral, ...], ...]
     orders: tuple[tuple[Order, ...], ...]
     source: str = "<memory>"
+    members: tuple[str, ...] = ()
     _index: dict[Instrument, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -107,6 +112,9 @@ class Book:
         if self.account_offsets.shape != (n_acc + 1,):
             raise InputError("account_offsets must have n_accounts + 1 entries",
                              source=self.source, field="account_offsets")
+        if self.members and len(self.members) != n_acc:
+            raise InputError("members must name one clearing member per account",
+                             source=self.source, field="member")
         if len(set(self.account_ids)) != n_acc:
             dup = pd.Series(self.account_ids).duplicated()
             raise InputError("duplicate account id", source=self.source, field="accounts.id",
@@ -151,6 +159,7 @@ class Book:
             positions=positions,
             collateral=self.collateral[index],
             orders=self.orders[index],
+            member=self.members[index] if self.members else None,
         )
 
     def positions_frame(self) -> pd.DataFrame:
@@ -218,6 +227,8 @@ class Book:
             collateral=tuple(a.collateral for a in accounts),
             orders=tuple(a.orders for a in accounts),
             source=source,
+            members=tuple(a.member or a.id for a in accounts)
+            if any(a.member for a in accounts) else (),
         )
 
     def select_positions(self, keep: BoolArray) -> Book:
@@ -249,6 +260,7 @@ class Book:
             collateral=self.collateral,
             orders=self.orders,
             source=self.source,
+            members=self.members,
         )
 
     def accounts(self) -> Iterable[Account]:

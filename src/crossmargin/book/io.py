@@ -132,7 +132,11 @@ def _account(raw: object, path: str) -> Account:
     orders = tuple(
         _order(o, f"{path}.orders[{i}]") for i, o in enumerate(_list(raw, "orders", path))
     )
-    return Account(id=str(acct_id), positions=positions, collateral=collateral, orders=orders)
+    member = raw.get("member")
+    if member is not None and (not isinstance(member, str | int) or str(member).strip() == ""):
+        raise InputError("must be a clearing member id", field=f"{path}.member", value=member)
+    return Account(id=str(acct_id), positions=positions, collateral=collateral, orders=orders,
+                   member=None if member is None else str(member))
 
 
 def _list(raw: Mapping[str, Any], name: str, path: str) -> list[Any]:
@@ -263,6 +267,7 @@ def _read_columnar(path: Path, *, as_of: date | None, currency: str | None) -> B
         first = by_inst.first()
         marks[first.index.to_numpy()] = first.to_numpy()
     ids = tuple(str(a) for a in acct_ids)
+    members = _members(df, acct_codes, len(ids), path)
     collateral = _sidecar_collateral(path, ids)
     file_as_of = as_of
     ccy = check_currency(currency or "USD", field="currency")
@@ -278,7 +283,27 @@ def _read_columnar(path: Path, *, as_of: date | None, currency: str | None) -> B
         collateral=collateral,
         orders=tuple(() for _ in ids),
         source=str(path),
+        members=members,
     )
+
+
+def _members(df: pd.DataFrame, acct_codes: np.ndarray, n_accounts: int, path: Path
+             ) -> tuple[str, ...]:
+    """Return each account's clearing member from an optional ``member`` column."""
+    if "member" not in df.columns:
+        return ()
+    member = df["member"].astype(object)
+    if member.isna().any():
+        row = int(np.argmax(member.isna().to_numpy()))
+        raise InputError("is required on every row when the column is given",
+                         field=f"{_row_label(path, row)}.member")
+    by_account = pd.Series(member.astype(str).to_numpy()).groupby(acct_codes)
+    if (by_account.nunique() > 1).any():
+        bad = int(np.asarray(by_account.nunique().idxmax()))
+        raise InputError("one account belongs to one clearing member", field="member",
+                         value=sorted(set(member[acct_codes == bad].astype(str))))
+    first = by_account.first()
+    return tuple(str(first[a]) for a in range(n_accounts))
 
 
 def _sidecar_collateral(path: Path, ids: tuple[str, ...]) -> tuple[tuple[Collateral, ...], ...]:

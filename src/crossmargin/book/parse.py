@@ -37,7 +37,7 @@ E = TypeVar("E")
 __all__ = ["POSITION_FIELDS", "parse_instrument"]
 
 #: Fields of a position record that are not instrument terms.
-POSITION_FIELDS = frozenset({"quantity", "mark", "account", "limit_price"})
+POSITION_FIELDS = frozenset({"quantity", "mark", "account", "limit_price", "member"})
 
 _COMMON = {"type", "currency"}
 _FIELDS: dict[str, set[str]] = {
