@@ -18,6 +18,7 @@ from crossmargin.book.instruments import (
     Right,
     Settlement,
     Style,
+    TreasuryFuture,
 )
 from crossmargin.methods.span.matching import ContractIndex
 from crossmargin.methods.span.method import StandardPortfolioAnalysisOfRisk
@@ -34,8 +35,11 @@ ES = [Future(symbol=f"ES{k}", underlying="SPX", expiry=e, multiplier=50.0)
 BTC = [Future(symbol=f"BTC{k}", underlying="BTC", expiry=e, multiplier=5.0,
               asset_class=AssetClass.CRYPTO)
        for k, e in enumerate((date(2018, 9, 28), date(2018, 12, 28)))]
+#: Treasury futures, priced off the curve (Treasury and short-rate futures publish alike).
+TY = [TreasuryFuture(symbol=f"TY{k}", underlying="UST", expiry=e)
+      for k, e in enumerate((SEP, date(2018, 12, 19)))]
 UNIVERSE: list[Instrument] = [
-    *ES, *BTC,
+    *ES, *BTC, *TY,
     FutureOption(future=ES[0], right=Right.CALL, strike=2750.0, expiry=SEP, multiplier=50.0,
                  style=Style.EUROPEAN),
     FutureOption(future=ES[0], right=Right.PUT, strike=2600.0, expiry=SEP, multiplier=50.0,
@@ -53,7 +57,8 @@ SPAN = StandardPortfolioAnalysisOfRisk.from_params(risk_parameters=type(_PUBLISH
     inter_spreads=(InterSpreadSpec(legs=(("SPX", 1, 1.0), ("BTC", -1, 20.0)), rate=0.3),),
 ).publish(UNIVERSE, market=MARKET, scans={
     "SPX": ProductScan(price_scan=0.06, vol_scan=0.04, som_fraction=0.03),
-    "BTC": ProductScan(price_scan=0.15, vol_scan=0.10, som_fraction=0.075)}))
+    "BTC": ProductScan(price_scan=0.15, vol_scan=0.10, som_fraction=0.075),
+    "UST_7Y": ProductScan(yield_scan=0.0015, vol_scan=0.0, som_fraction=0.0)}))
 
 positions = st.lists(
     st.tuples(st.integers(0, len(UNIVERSE) - 1),

@@ -3,7 +3,8 @@
 Books are priced on the bundled real history (2016-06-30 for the securities, futures and
 Treasury books; 2018-06-29 for the bitcoin books, whose Treasury curve is allowed to be
 stale since none of them holds a Treasury). ``compare`` runs the patchwork (``silo``:
-strategy + FINRA 4210(e)(2) for securities, the futures method, crypto-pm), the CME-FICC
+strategy + FINRA 4210(e)(2) for securities, SPAN with parameters published from the
+history for futures, crypto-pm), the CME-FICC
 conservative rule and the unified FHS portfolio. The cross-silo offset is the saving of
 one and the same model (FHS) seeing the silos together.
 """
@@ -21,8 +22,6 @@ from crossmargin.book.parse import parse_instrument
 from crossmargin.market.build import snapshot_from_history
 
 D16, D18 = date(2016, 6, 30), date(2018, 6, 29)
-#: The futures silo's method in these books.
-FUTURES = {"futures": "grid"}
 
 
 def _inst(**rec: object):  # type: ignore[no-untyped-def]
@@ -61,7 +60,7 @@ def books_2016() -> Comparison:
         _account("COVERED", [(AAPL, 1000), (AAPL_CALL, -10)], _usd(2e5)),
         _account("DIRECTIONAL", [(SPY, 10_000), (ES, 20)], _usd(2e6)),
     ], as_of=D16, currency="USD")
-    return compare(book, snapshot_from_history(D16), silo_methods=FUTURES)
+    return compare(book, snapshot_from_history(D16))
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +72,7 @@ def books_2018() -> Comparison:
                  (Collateral(asset="BTC", amount=30),)),
     ], as_of=D18, currency="USD")
     market = snapshot_from_history(D18, max_stale_days={"curve": 500})
-    return compare(book, market, silo_methods=FUTURES)
+    return compare(book, market)
 
 
 def _rows(cmp: Comparison, account: str) -> dict[str, dict[str, Any]]:

@@ -18,7 +18,6 @@ from crossmargin.book.instruments import (
     Right,
     Settlement,
     Style,
-    TreasuryFuture,
 )
 from crossmargin.core.errors import InputError
 from crossmargin.market.history import load_history
@@ -132,9 +131,6 @@ def test_calibration_refuses_missing_history(symbols: list[str], as_of: date,
 
 
 def test_publisher_refusals() -> None:
-    note = TreasuryFuture(symbol="TYU8", underlying="UST", expiry=SEP)
-    with pytest.raises(InputError, match="curve-driven futures"):
-        _publish(note)
     with pytest.raises(InputError, match=r"price_scan=0\.6: the extreme move"):
         RiskParameterPublisher.from_params().publish(
             [ES_SEP], market=make_market(),

@@ -1,7 +1,8 @@
 """Find the contract of a risk-parameter file that a booked instrument is.
 
 A future matches a ``fut`` of a futures portfolio whose ``pfCode`` is the future's
-``underlying`` and whose period ``pe`` (``YYYYMM`` or ``YYYYMMDD``) holds its expiry; an
+``underlying`` and whose period ``pe`` (``YYYYMM`` or ``YYYYMMDD``) holds its expiry (a
+Treasury or short-rate future alike: its ``underlying`` is the curve, e.g. ``UST``); an
 option on a future matches an ``opt`` of an options-on-futures portfolio (an option on a
 physical, of an options-on-physicals portfolio) by the same rule plus right and strike.
 The contract value factor must equal the instrument's multiplier: the risk arrays are per

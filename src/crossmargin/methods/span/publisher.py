@@ -26,11 +26,28 @@ Scenario :math:`s` moves the price by :math:`m_s R_u` and the volatility by
 (its first future, else one unit of the underlying times the option's multiplier), by a
 central difference of ``delta_bump``.
 
+Curve-driven futures (Treasury and short-rate futures, whose ``underlying`` names a yield
+curve) are published in price terms like any future. Their scan range is measured on the
+par yield :math:`y` of the curve's bundled tenor nearest the contract's own (the
+deliverable years of a Treasury future, the rate's tenor of a short-rate future):
+
+.. math:: Y_\tau = \max\left(k_r \, \operatorname{sd}(y_t - y_{t-h}), \; f_r\right),
+
+and scenario :math:`s` shifts the whole curve in parallel by :math:`-m_s Y_\tau` (a price
+rise is a yield fall). The file carries the futures price :math:`p = V_0 / m`, a delta
+of 1 per contract (a future's value moves by its multiplier :math:`m` per point of its
+own price, :math:`\partial V / \partial p = m`, as for every other future), the contract
+value factor :math:`m` and, as ``priceScan``, the larger loss of one contract at the two
+edges of the scan (yields up or down by :math:`Y_\tau`), in currency per contract like
+the price scan range of every other future.
+
 References
 ----------
 .. [1] CME Group, "Components of SPAN" (risk arrays and scenarios).
 .. [2] NSE Clearing, SPAN parameters (scan ranges as multiples of volatility with
    floors), as summarised in the project's methodology notes, section 3.
+.. [3] CME Group, PC-SPAN report documentation, "Risk Arrays - Standard" (the price scan
+   range equals the outright maintenance requirement of one contract).
 """
 
 from __future__ import annotations
@@ -55,8 +72,9 @@ from crossmargin.book.instruments import (
 )
 from crossmargin.book.refdata import refdata
 from crossmargin.core.errors import InputError
+from crossmargin.core.typing import FloatArray
 from crossmargin.core.values import parse_number
-from crossmargin.market.history import load_history
+from crossmargin.market.history import CURVE_TENORS, load_history
 from crossmargin.market.snapshot import MarketSnapshot
 from crossmargin.methods.span.model import (
     CALL,
@@ -83,7 +101,8 @@ from crossmargin.params.loader import ParamSet, load_params
 from crossmargin.pricing.revalue import revalue
 from crossmargin.scenarios.base import ScenarioSet, VolShift
 
-__all__ = ["ClassCalibration", "InterSpreadSpec", "ProductScan", "RiskParameterPublisher"]
+__all__ = ["ClassCalibration", "InterSpreadSpec", "ProductScan", "RiskParameterPublisher",
+           "curve_tenor"]
 
 #: Observations a calibration needs at the least.
 MIN_OBSERVATIONS = 30
@@ -92,18 +111,22 @@ MAX_STALE_DAYS = 10
 #: Decimals published: risk arrays and scan ranges in currency per contract (cents),
 #: prices and deltas.
 MONEY_DECIMALS, PRICE_DECIMALS, DELTA_DECIMALS = 2, 6, 6
+#: The calibration class of yield curves and their tenors.
+RATES = "rates"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClassCalibration:
-    """Calibration of one class of underlyings (index, stock, commodity, crypto).
+    """Calibration of one class of underlyings (index, stock, commodity, crypto, rates).
 
     Attributes
     ----------
     k : float
-        Multiple of the volatility of returns over the margin period of risk.
+        Multiple of the volatility of returns (of yield changes for ``rates``) over the
+        margin period of risk.
     floor : float
-        Least price scan range, relative to the price.
+        Least price scan range, relative to the price; for ``rates``, least yield scan
+        range in yield terms (0.0005 = 5 basis points).
     vol_scan : float
         Volatility scan range (absolute, e.g. 0.04 = 4 vol points).
     som_fraction : float
@@ -121,24 +144,30 @@ class ClassCalibration:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProductScan:
-    """Scan ranges of one underlying.
+    """Scan ranges of one underlying, or of one tenor of a yield curve.
 
     Attributes
     ----------
     price_scan : float
-        Price scan range relative to the price (0.08 = 8%).
+        Price scan range relative to the price (0.08 = 8%) of a price-driven underlying;
+        NaN for a curve tenor.
     vol_scan : float
         Volatility scan range (absolute).
     som_fraction : float
         Short option minimum as a share of notional.
     sigma : float
-        The measured volatility of returns over the margin period (NaN when given).
+        The measured volatility of returns (of yield changes for a curve tenor) over the
+        margin period (NaN when given).
+    yield_scan : float
+        Yield scan range of a curve tenor (``UST_10Y``) in yield terms (0.0015 = 15 basis
+        points); NaN for a price-driven underlying.
     """
 
-    price_scan: float
+    price_scan: float = float("nan")
     vol_scan: float
     som_fraction: float
     sigma: float = float("nan")
+    yield_scan: float = float("nan")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -165,28 +194,51 @@ def _number(p: Mapping[str, Any], name: str, where: str, *, positive: bool = Tru
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Contract:
-    """One contract to publish: its representative instrument and where it goes."""
+    """One contract to publish: its representative instrument and where it goes.
+
+    ``scan_key`` names its scan ranges: the underlying, or for a curve-driven future
+    (``curve_driven``) the curve tenor it is calibrated on.
+    """
 
     instrument: Instrument
     underlying: str
+    scan_key: str
     type: PortfolioType
     expiry: date
     multiplier: float
     right: int
     strike: float
     future: Future | None = None
+    curve_driven: bool = False
+
+
+def curve_tenor(curve: str, years: float) -> str:
+    """Return the bundled par-yield series of ``curve`` whose tenor is nearest ``years``.
+
+    ``curve_tenor("UST", 7.0)`` is ``UST_7Y``; a curve without bundled tenors gives its
+    own name (its scan ranges must then be given).
+    """
+    tenors = [(name, t) for name, t in CURVE_TENORS if name.startswith(f"{curve}_")]
+    return min(tenors, key=lambda e: abs(e[1] - years))[0] if tenors else curve
 
 
 def _contract(inst: Instrument) -> _Contract | None:
-    if isinstance(inst, TreasuryFuture | RateFuture):
-        raise InputError("the publisher writes price-driven contracts only, not "
-                         "curve-driven futures", field="instrument", value=inst.label)
     if isinstance(inst, Future):
-        return _Contract(instrument=inst, underlying=inst.underlying,
-                         type=PortfolioType.FUT, expiry=inst.expiry,
+        key, curve = inst.underlying, isinstance(inst, TreasuryFuture | RateFuture)
+        if isinstance(inst, TreasuryFuture):
+            key = curve_tenor(inst.underlying, inst.deliverable_years)
+        elif isinstance(inst, RateFuture):
+            key = curve_tenor(inst.underlying, inst.tenor_years)
+        return _Contract(instrument=inst, underlying=inst.underlying, scan_key=key,
+                         curve_driven=curve, type=PortfolioType.FUT, expiry=inst.expiry,
                          multiplier=inst.multiplier, right=NO_RIGHT, strike=float("nan"))
+    if isinstance(inst, FutureOption) and isinstance(inst.future, TreasuryFuture | RateFuture):
+        raise InputError("options on curve-driven futures are not published (the "
+                         "revaluation prices options on price-driven underlyings only)",
+                         field="instrument", value=inst.label)
     if isinstance(inst, FutureOption | Option):
         return _Contract(instrument=inst, underlying=inst.underlying_symbol,
+                         scan_key=inst.underlying_symbol,
                          type=PortfolioType.OOF if isinstance(inst, FutureOption)
                          else PortfolioType.OOP, expiry=inst.expiry,
                          multiplier=inst.multiplier, right=CALL if inst.is_call else PUT,
@@ -212,7 +264,7 @@ class RiskParameterPublisher:
     scan_points : ScanPoints
         The 16 scenarios (price and volatility multiples, covered fractions, pairs).
     classes : mapping of str to ClassCalibration
-        ``index``, ``stock``, ``commodity`` and ``crypto``.
+        ``index``, ``stock``, ``commodity``, ``crypto`` and ``rates`` (yield curves).
     clearing_org : str
         ``ec`` (and exchange code) written in the file.
     currency : str
@@ -290,9 +342,11 @@ class RiskParameterPublisher:
 
     # -- calibration --------------------------------------------------------------------
     def class_of(self, symbol: str) -> str:
-        """Return the calibration class of an underlying symbol."""
+        """Return the calibration class of an underlying symbol or curve tenor."""
         ref = refdata()
         kind = ref.asset_class_of(symbol)
+        if kind is AssetClass.TREASURY or symbol in _TENORS:
+            return RATES
         if kind is AssetClass.CRYPTO:
             return "crypto"
         if kind is AssetClass.COMMODITY:
@@ -304,6 +358,9 @@ class RiskParameterPublisher:
     def calibrate(self, symbols: Iterable[str], *, as_of: date,
                   history: pd.DataFrame | None = None) -> dict[str, ProductScan]:
         """Return the scan ranges of ``symbols`` measured on the history up to ``as_of``.
+
+        A curve tenor (``UST_10Y``) gets a yield scan range measured on the changes of its
+        par yield; any other symbol a price scan range measured on its log returns.
 
         Raises
         ------
@@ -330,15 +387,18 @@ class RiskParameterPublisher:
             if last is None or (as_of - last).days > MAX_STALE_DAYS:
                 raise InputError(f"history ends {last}, too long before {as_of}",
                                  field=f"scans.{symbol}")
-            prices = series.to_numpy(dtype=np.float64)[-(self.lookback + c.mpor_days):]
-            returns = np.log(prices[c.mpor_days:] / prices[:-c.mpor_days])
+            levels = series.to_numpy(dtype=np.float64)[-(self.lookback + c.mpor_days):]
+            returns = levels[c.mpor_days:] - levels[:-c.mpor_days] if name == RATES else \
+                np.log(levels[c.mpor_days:] / levels[:-c.mpor_days])
             if returns.size < MIN_OBSERVATIONS:
                 raise InputError(f"only {returns.size} returns of history (at least "
                                  f"{MIN_OBSERVATIONS})", field=f"scans.{symbol}")
             sigma = float(np.std(returns, ddof=1))
-            out[symbol] = ProductScan(price_scan=max(c.k * sigma, c.floor),
-                                      vol_scan=c.vol_scan, som_fraction=c.som_fraction,
-                                      sigma=sigma)
+            scan = max(c.k * sigma, c.floor)
+            out[symbol] = ProductScan(
+                price_scan=float("nan") if name == RATES else scan,
+                yield_scan=scan if name == RATES else float("nan"),
+                vol_scan=c.vol_scan, som_fraction=c.som_fraction, sigma=sigma)
         return out
 
     # -- publication --------------------------------------------------------------------
@@ -362,20 +422,76 @@ class RiskParameterPublisher:
             c.future.expiry if c.future is not None else c.expiry,
             c.expiry, c.right, c.strike, c.multiplier))
 
-    def _scenarios(self, underlyings: Sequence[str], scans: Mapping[str, ProductScan]
-                   ) -> ScenarioSet:
+    def _labels(self, *extra: str) -> tuple[str, ...]:
+        return (*(self.scan_points.label(s) for s in range(SCENARIOS)), *extra)
+
+    def _price_scenarios(self, underlyings: Sequence[str], scans: Mapping[str, ProductScan]
+                         ) -> ScenarioSet:
+        """Return the 16 price and volatility moves of each underlying and delta bumps."""
         pts, h = self.scan_points, self.delta_bump
         spot, vol = {}, {}
         for u in underlyings:
-            s = scans[u]
-            if np.max(np.abs(pts.price)) * s.price_scan >= 1.0:
+            scan = _scan_range(scans, u, "price_scan")
+            if np.max(np.abs(pts.price)) * scan >= 1.0:
                 raise InputError("the extreme move would take the price to zero or below",
-                                 field=f"scans.{u}.price_scan", value=s.price_scan)
-            spot[u] = np.r_[pts.price * s.price_scan, h, -h]
-            vol[u] = np.r_[pts.vol * s.vol_scan, 0.0, 0.0]
-        names = (*(pts.label(s) for s in range(SCENARIOS)), "delta up", "delta down")
-        return ScenarioSet(names=names, spot=spot, vol=vol, vol_shift=VolShift.ABSOLUTE,
-                           horizon_days=self.lookahead_days, source="span publisher")
+                                 field=f"scans.{u}.price_scan", value=scan)
+            spot[u] = np.r_[pts.price * scan, h, -h]
+            vol[u] = np.r_[pts.vol * scans[u].vol_scan, 0.0, 0.0]
+        return ScenarioSet(names=self._labels("delta up", "delta down"), spot=spot, vol=vol,
+                           vol_shift=VolShift.ABSOLUTE, horizon_days=self.lookahead_days,
+                           source="span publisher")
+
+    def _curve_scenarios(self, curve: str, key: str, scans: Mapping[str, ProductScan]
+                         ) -> ScenarioSet:
+        """Return the 16 moves as parallel yield shifts, then the two edges of the scan.
+
+        A price rise is a yield fall; the edges shift yields down and up by the full range.
+        """
+        shift = _scan_range(scans, key, "yield_scan")
+        return ScenarioSet(
+            names=self._labels("yields down by the scan range", "yields up by the scan range"),
+            curve={curve: -np.r_[self.scan_points.price, 1.0, -1.0] * shift},
+            horizon_days=self.lookahead_days, source=f"span publisher ({key})")
+
+    def _revalue(self, contracts: list[_Contract], scans: Mapping[str, ProductScan],
+                 market: MarketSnapshot) -> tuple[FloatArray, FloatArray, FloatArray,
+                                                  FloatArray]:
+        """Revalue every contract under its scenarios.
+
+        Returns base values (n,), scenario P&L (n, 16), the slope (value per unit move of
+        the underlying's price; a curve-driven future's price is its own, so its slope is
+        its multiplier) and the price scan range of one contract in currency (n,).
+        Price-driven contracts share one scenario set; curve-driven futures get one set
+        per curve tenor, since each tenor has its own yield scan range.
+        """
+        n = len(contracts)
+        base, pnl = np.zeros(n), np.zeros((n, SCENARIOS))
+        slope, scan = np.zeros(n), np.zeros(n)
+        groups: dict[str | None, list[int]] = {}
+        for i, c in enumerate(contracts):
+            groups.setdefault(c.scan_key if c.curve_driven else None, []).append(i)
+        for key, rows in groups.items():
+            items = [contracts[i] for i in rows]
+            mult = np.asarray([c.multiplier for c in items], dtype=np.float64)
+            if key is None:
+                scenarios = self._price_scenarios(sorted({c.underlying for c in items}), scans)
+            else:
+                scenarios = self._curve_scenarios(items[0].underlying, key, scans)
+            reval = revalue([c.instrument for c in items], market=market,
+                            scenarios=scenarios, currency=self.currency)
+            base[rows], pnl[rows] = reval.base_value, reval.pnl[:, :SCENARIOS]
+            tail = reval.pnl[:, SCENARIOS:]
+            if key is None:
+                spot = np.asarray([market.price(c.underlying) for c in items])
+                rel = np.asarray([scans[c.underlying].price_scan for c in items])
+                slope[rows] = (tail[:, 0] - tail[:, 1]) / (2 * self.delta_bump * spot)
+                is_fut = np.asarray([c.type is PortfolioType.FUT for c in items])
+                scan[rows] = np.where(is_fut, rel * np.abs(reval.base_value),
+                                      rel * spot * mult)
+            else:
+                slope[rows] = mult
+                scan[rows] = np.max(np.abs(tail), axis=1)
+        return base, pnl, slope, scan
 
     def publish(self, instruments: Iterable[Instrument], *, market: MarketSnapshot,
                 scans: Mapping[str, ProductScan] | None = None) -> RiskParameters:
@@ -388,40 +504,31 @@ class RiskParameterPublisher:
         ----------
         instruments : iterable of Instrument
         market : MarketSnapshot
-            Prices, volatilities and rates on the publication date.
+            Prices, volatilities, rates and curves on the publication date.
         scans : mapping of str to ProductScan, optional
-            Scan ranges by underlying; the others are calibrated on the bundled history.
+            Scan ranges by underlying, and by curve tenor (:func:`curve_tenor`) for
+            curve-driven futures; the others are calibrated on the bundled history.
 
         Raises
         ------
         InputError
-            A curve-driven future, an underlying without history or scan ranges, two
-            different contracts on one key.
+            An option on a curve-driven future, an underlying or tenor without history
+            or scan ranges, two different contracts on one key.
         MissingDataError
-            A price, volatility or rate the revaluation needs.
+            A price, volatility, rate or curve the revaluation needs.
         """
         contracts = self._contracts(instruments)
-        underlyings = sorted({c.underlying for c in contracts})
+        keys = sorted({c.scan_key for c in contracts})
         given = dict(scans or {})
-        all_scans = {**self.calibrate([u for u in underlyings if u not in given],
+        all_scans = {**self.calibrate([k for k in keys if k not in given],
                                       as_of=market.as_of), **given}
-        reps = [c.instrument for c in contracts]
-        n = len(reps)
-        if n:
-            reval = revalue(reps, market=market, scenarios=self._scenarios(underlyings,
-                                                                           all_scans),
-                            currency=self.currency)
-            pnl, base = reval.pnl, reval.base_value
-        else:
-            pnl, base = np.zeros((0, SCENARIOS + 2)), np.zeros(0)
-        spot = np.asarray([market.price(c.underlying) for c in contracts], dtype=np.float64)
-        slope = (pnl[:, SCENARIOS] - pnl[:, SCENARIOS + 1]) / (2 * self.delta_bump * spot)
-        arrays = np.round(-pnl[:, :SCENARIOS] * self.scan_points.weight, MONEY_DECIMALS)
-        return self._model(contracts, all_scans, market, base, slope, arrays + 0.0, spot)
+        base, pnl, slope, scan = self._revalue(contracts, all_scans, market)
+        arrays = np.round(-pnl * self.scan_points.weight, MONEY_DECIMALS)
+        return self._model(contracts, all_scans, market, base, slope, arrays + 0.0, scan)
 
     def _model(self, contracts: list[_Contract], scans: Mapping[str, ProductScan],
                market: MarketSnapshot, base: np.ndarray, slope: np.ndarray,
-               arrays: np.ndarray, spot: np.ndarray) -> RiskParameters:
+               arrays: np.ndarray, scan: np.ndarray) -> RiskParameters:
         n = len(contracts)
         cvf = np.asarray([c.multiplier for c in contracts], dtype=np.float64)
         is_fut = np.asarray([c.type is PortfolioType.FUT for c in contracts], dtype=bool)
@@ -447,7 +554,6 @@ class RiskParameterPublisher:
                                 else c.multiplier for c in contracts])
         delta = np.where(is_fut, 1.0, np.round(slope / ref_slope, DELTA_DECIMALS))
         scaling = np.where(is_fut, cvf / ref_mult, 1.0)
-        price_scan = np.asarray([scans[c.underlying].price_scan for c in contracts])
         fut_rows = {(c.underlying, c.expiry, c.multiplier): i for i, c in enumerate(contracts)
                     if c.type is PortfolioType.FUT}
         und_pf = np.full(n, -1, dtype=np.int64)
@@ -463,9 +569,8 @@ class RiskParameterPublisher:
             right=np.asarray([c.right for c in contracts], dtype=np.int64),
             strike=np.asarray([c.strike for c in contracts], dtype=np.float64),
             price=np.round(base / cvf, PRICE_DECIMALS), delta=delta, cvf=cvf, scaling=scaling,
-            price_scan=np.round(np.where(is_fut, price_scan * np.abs(base),
-                                         price_scan * spot * cvf), MONEY_DECIMALS),
-            vol_scan=np.asarray([scans[c.underlying].vol_scan for c in contracts]),
+            price_scan=np.round(scan, MONEY_DECIMALS),
+            vol_scan=np.asarray([scans[c.scan_key].vol_scan for c in contracts]),
             und_pf=und_pf, und_cid=und_cid, arrays=np.ascontiguousarray(arrays))
         rows_of: dict[str, list[int]] = {}
         for i, c in enumerate(contracts):
@@ -531,4 +636,18 @@ class RiskParameterPublisher:
 def _terms(inst: Instrument) -> tuple[Any, ...]:
     """Return the terms that decide a contract's value (not its symbol)."""
     return tuple(getattr(inst, name, None) for name in
-                 ("currency", "settlement", "style", "asset_class"))
+                 ("currency", "settlement", "style", "asset_class", "notional_coupon",
+                  "deliverable_years", "tenor_years"))
+
+
+def _scan_range(scans: Mapping[str, ProductScan], key: str, name: str) -> float:
+    """Return scan range ``name`` of ``key``; it must be a non-negative number."""
+    value = float(getattr(scans[key], name))
+    if not (np.isfinite(value) and value >= 0.0):
+        raise InputError("must be a non-negative number", field=f"scans.{key}.{name}",
+                         value=value)
+    return value
+
+
+#: Tenors of the bundled curves, by series name.
+_TENORS = dict(CURVE_TENORS)
