@@ -189,17 +189,19 @@ def _collateral(raw: object, path: str) -> Collateral:
     asset = rec.get("asset")
     if not isinstance(asset, str) or not asset.strip():
         raise InputError("is required", field=f"{path}.asset", value=asset, has_value=True)
-    instrument = None
-    if "type" in rec:
-        if str(rec["type"]).strip().lower() != "bond":
-            raise InputError("collateral terms are given for bonds only (type: bond)",
-                             field=f"{path}.type", value=rec["type"])
-        terms = {k: v for k, v in rec.items() if k not in ("asset", "amount")}
-        instrument = parse_instrument({**terms, "symbol": asset.strip()}, path=path)
     return Collateral(
         asset=asset.strip(), amount=parse_number(rec.get("amount"), field=f"{path}.amount"),
-        instrument=instrument,
+        instrument=_pledged_bond(rec, asset.strip(), path) if "type" in rec else None,
     )
+
+
+def _pledged_bond(rec: Mapping[str, Any], asset: str, path: str) -> Instrument:
+    """Return the bond whose terms a collateral record gives (``type: bond``)."""
+    if str(rec["type"]).strip().lower() != "bond":
+        raise InputError("collateral terms are given for bonds only (type: bond)",
+                         field=f"{path}.type", value=rec["type"])
+    terms = {k: v for k, v in rec.items() if k not in ("asset", "amount")}
+    return parse_instrument({**terms, "symbol": asset}, path=path)
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -302,8 +304,8 @@ def _members(df: pd.DataFrame, acct_codes: np.ndarray, n_accounts: int, path: Pa
         bad = int(np.asarray(by_account.nunique().idxmax()))
         raise InputError("one account belongs to one clearing member", field="member",
                          value=sorted(set(member[acct_codes == bad].astype(str))))
-    first = by_account.first()
-    return tuple(str(first[a]) for a in range(n_accounts))
+    first = by_account.first()  # indexed by account code, 0 to n_accounts - 1 in order
+    return tuple(str(m) for m in first.to_numpy().tolist())
 
 
 def _sidecar_collateral(path: Path, ids: tuple[str, ...]) -> tuple[tuple[Collateral, ...], ...]:
@@ -318,6 +320,7 @@ def _sidecar_collateral(path: Path, ids: tuple[str, ...]) -> tuple[tuple[Collate
                 raise InputError("columns 'account', 'asset', 'amount' are required",
                                  field="header")
             amount = _numeric_column(df, "amount", side, required=True)
+            bonds = _sidecar_bonds(df, side)
             where = {a: i for i, a in enumerate(ids)}
             for row, (acct, asset) in enumerate(zip(df["account"].astype(str), df["asset"],
                                                     strict=True)):
@@ -325,7 +328,34 @@ def _sidecar_collateral(path: Path, ids: tuple[str, ...]) -> tuple[tuple[Collate
                     raise InputError("account has no positions in the portfolio",
                                      field=f"{_row_label(side, row)}.account", value=acct)
                 empty[where[acct]].append(Collateral(asset=str(asset),
-                                                     amount=float(amount[row])))
+                                                     amount=float(amount[row]),
+                                                     instrument=bonds[row]))
         except InputError as err:
             raise err.located(str(side)) from None
     return tuple(tuple(c) for c in empty)
+
+
+def _sidecar_bonds(df: pd.DataFrame, path: Path) -> list[Instrument | None]:
+    """Return the pledged bond of each sidecar row (``None`` where no ``type`` is given).
+
+    A sidecar may give a bond's terms in the columns a nested collateral record uses
+    (``type`` = ``bond``, ``coupon``, ``maturity``, ``curve``, ``frequency``,
+    ``currency``); each distinct bond is parsed once.
+    """
+    if "type" not in df.columns:
+        return [None] * len(df)
+    unknown = sorted(set(df.columns) - {"account", "asset", "amount"} - _COLLATERAL_BOND)
+    if unknown:
+        raise InputError("unknown collateral column", field=unknown[0])
+    cols = ["asset", *[c for c in df.columns if c in _COLLATERAL_BOND]]
+    keys = pd.MultiIndex.from_frame(df[cols].astype(object).where(df[cols].notna()))
+    codes, uniques = pd.factorize(keys)
+    first_row = pd.Series(np.arange(len(df))).groupby(codes).first().to_numpy()
+    parsed: list[Instrument | None] = []
+    for u, values in enumerate(uniques):
+        rec = {k: v for k, v in zip(cols, values, strict=True)
+               if v is not None and not (isinstance(v, float) and np.isnan(v))}
+        parsed.append(_pledged_bond(rec, str(rec["asset"]).strip(),
+                                    _row_label(path, int(first_row[u])))
+                      if "type" in rec else None)
+    return [parsed[c] for c in codes]

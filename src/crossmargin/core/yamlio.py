@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["load_yaml"]
+from crossmargin.core.errors import InputError
+
+__all__ = ["load_yaml", "read_yaml"]
 
 
 class _TextDateLoader(yaml.SafeLoader):
@@ -28,3 +31,26 @@ def load_yaml(text: str) -> Any:
         On malformed YAML.
     """
     return yaml.load(text, Loader=_TextDateLoader)
+
+
+def read_yaml(path: Path, *, what: str) -> Any:
+    """Read and parse the YAML file ``path`` (dates stay text).
+
+    Parameters
+    ----------
+    path : Path
+    what : str
+        What the file is, for the message (``"scenario file"``).
+
+    Raises
+    ------
+    InputError
+        The file cannot be read or is not valid YAML; one line naming the file.
+    """
+    try:
+        return load_yaml(path.read_text(encoding="utf-8"))
+    except OSError:
+        raise InputError(f"cannot read {what}", source=str(path)) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"not valid YAML: {str(exc).splitlines()[0]}",
+                         source=str(path)) from None

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Annotated, TypeAlias
+
+import typer
 
 from crossmargin.book.book import Book
 from crossmargin.core.errors import InputError
@@ -12,7 +15,18 @@ from crossmargin.market.build import snapshot_from_history
 from crossmargin.market.io import load_market
 from crossmargin.market.snapshot import MarketSnapshot
 
-__all__ = ["market_for", "stale_limits"]
+__all__ = ["AsOfOption", "MarketOption", "MaxStaleOption", "PortfolioArgument",
+           "market_for", "stale_limits"]
+
+#: The options a command that runs on a portfolio and its market takes (typer).
+PortfolioArgument: TypeAlias = Annotated[Path, typer.Argument(
+    help="Portfolio file (.yaml, .json, .csv, .parquet).")]
+MarketOption: TypeAlias = Annotated[Path | None, typer.Option(
+    help="Market file (.yaml/.json).")]
+AsOfOption: TypeAlias = Annotated[str | None, typer.Option(
+    "--as-of", help="Build the market from the bundled history on this date.")]
+MaxStaleOption: TypeAlias = Annotated[list[str] | None, typer.Option(
+    "--max-stale-days", help="Allow older history data, e.g. curve=500 (KIND=DAYS).")]
 
 
 def stale_limits(values: list[str]) -> dict[str, int]:

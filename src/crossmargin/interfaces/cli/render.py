@@ -3,16 +3,49 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
 from crossmargin.book.book import Book
+from crossmargin.interfaces.cli.errors import write_atomically
 from crossmargin.results.margin import MarginResult
 
-__all__ = ["margin_json", "margin_table"]
+__all__ = ["emit", "margin_json", "margin_table"]
+
+
+def emit(doc: Mapping[str, Any], *, output_format: str, out: Path | None,
+         table: Callable[[Console], None]) -> None:
+    """Print a command's output, or write it to ``out``: ``doc`` as JSON, or a table.
+
+    Parameters
+    ----------
+    doc : mapping
+        The command's JSON document.
+    output_format : str
+        ``json`` or ``table``.
+    out : Path, optional
+        File to write (atomically) instead of printing.
+    table : callable
+        ``table(console)`` prints the table form (the terminal's width, or 160 columns
+        when writing to a pipe or a file).
+    """
+    if output_format == "json":
+        text = json.dumps(doc, indent=2) + "\n"
+        if out is not None:
+            write_atomically(out, text)
+        else:
+            typer.echo(text, nl=False)
+        return
+    console = Console(record=out is not None, width=None if sys.stdout.isatty() else 160)
+    table(console)
+    if out is not None:
+        write_atomically(out, console.export_text())
 
 
 def margin_json(book: Book, results: Sequence[MarginResult], *, input_hash: str) -> str:
