@@ -21,7 +21,9 @@ from crossmargin.interfaces.cli.compare import compare_command, compare_table
 from crossmargin.interfaces.cli.errors import guarded, write_atomically
 from crossmargin.interfaces.cli.explain import explain_command
 from crossmargin.interfaces.cli.market import market_for
+from crossmargin.interfaces.cli.population import population_command
 from crossmargin.interfaces.cli.render import margin_json, margin_table
+from crossmargin.interfaces.cli.stress import stress_command
 from crossmargin.market.build import snapshot_from_history
 from crossmargin.methods.registry import METHODS, get_method
 from crossmargin.results.hashing import input_hash
@@ -38,6 +40,8 @@ app = typer.Typer(
 app.add_typer(bench_app, name="bench")
 app.command(name="compare")(compare_command)
 app.command(name="explain")(explain_command)
+app.command(name="stress")(stress_command)
+app.command(name="population")(population_command)
 
 
 class OutputFormat(StrEnum):

@@ -157,3 +157,26 @@ def span(
     report = run_span_bench(products=products, futures=futures, options=options,
                             repeats=repeats, seed=seed)
     _emit(report, output_format)
+
+
+@bench_app.command()
+@guarded
+def stress(
+    accounts: Annotated[int, typer.Option(min=1, help="Accounts in the population.")
+                        ] = 10_000,
+    members: Annotated[int, typer.Option(min=1, help="Clearing members.")] = 50,
+    method: Annotated[str | None, typer.Option(
+        help="Margin held: a method (default: the unified arrangement).")] = None,
+    as_of: Annotated[str, typer.Option("--as-of", help="Base date.")] = "2018-06-29",
+    seed: Annotated[int, typer.Option(help="Seed of the population.")] = 0,
+    output_format: Annotated[BenchFormat, typer.Option(
+        "--format", help="json or table.")] = BenchFormat.JSON,
+) -> None:
+    """Time margining and stressing a generated population (Cover-1 / Cover-2)."""
+    from crossmargin.bench.stress import run_stress_bench
+    from crossmargin.core.values import parse_date
+
+    report = run_stress_bench(accounts=accounts, members=members, method=method,
+                              arrangement=None if method else "unified",
+                              as_of=parse_date(as_of, field="--as-of"), seed=seed)
+    _emit(report, output_format)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,8 +13,9 @@ from crossmargin.arrangements.compare import ARRANGEMENTS, Comparison, compare
 from crossmargin.book.io import load_portfolio
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_date
-from crossmargin.interfaces.cli.errors import guarded, write_atomically
+from crossmargin.interfaces.cli.errors import guarded
 from crossmargin.interfaces.cli.market import market_for
+from crossmargin.interfaces.cli.render import emit
 
 __all__ = ["compare_command", "compare_table"]
 
@@ -105,14 +104,5 @@ def compare_command(
     cmp = compare(book, snap, arrangements=("silo", *(arrangement or ARRANGEMENTS[1:])),
                   silo_methods=_pairs(silo_method or [], field="--silo-method"),
                   unified_method=unified_method, method_options=options)
-    if output_format == "json":
-        text = json.dumps(cmp.to_json(), indent=2) + "\n"
-        if out is not None:
-            write_atomically(out, text)
-        else:
-            typer.echo(text, nl=False)
-        return
-    console = Console(record=out is not None, width=None if sys.stdout.isatty() else 160)
-    compare_table(console, cmp)
-    if out is not None:
-        write_atomically(out, console.export_text())
+    emit(cmp.to_json(), output_format=output_format, out=out,
+         table=lambda console: compare_table(console, cmp))
