@@ -26,6 +26,7 @@ from crossmargin.market.snapshot import MarketSnapshot
 from crossmargin.methods.base import ceil_cents
 from crossmargin.methods.registry import METHODS, method_for
 from crossmargin.params.loader import ParamSet, load_params
+from crossmargin.results.margin import MarginResult
 
 __all__ = ["ConservativeArrangement"]
 
@@ -103,6 +104,18 @@ class ConservativeArrangement:
                                                ).compute(book, market)
         results = [method_for(m, book, market, **self.method_options.get(m, {}))
                    .compute(book, market) for m in self.models]
+        return self.combine(book, market, silo=silo, results=results)
+
+    def combine(self, book: Book, market: MarketSnapshot, *, silo: ArrangementResult,
+                results: Sequence[MarginResult]) -> ArrangementResult:
+        """Return the arrangement from results already computed on ``book`` and ``market``.
+
+        ``results`` are the models' results, in the order of ``models``; a caller that
+        has them (a backtest that also runs the unified model) saves computing them
+        twice.
+        """
+        if len(results) != len(self.models):
+            raise ValueError("one result per model")
         floor = 1.0 - self.savings_cap
         im_all = np.stack([r.initial_margin for r in results]
                           + [ceil_cents(floor * silo.initial_margin)])

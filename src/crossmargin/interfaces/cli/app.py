@@ -16,6 +16,7 @@ from crossmargin.book.io import load_portfolio
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_date
 from crossmargin.examples import demo_portfolio_path
+from crossmargin.interfaces.cli.backtest import backtest_command, procyclicality_command
 from crossmargin.interfaces.cli.bench import bench_app
 from crossmargin.interfaces.cli.compare import compare_command, compare_table
 from crossmargin.interfaces.cli.errors import guarded, write_atomically
@@ -41,6 +42,8 @@ app.add_typer(bench_app, name="bench")
 app.command(name="compare")(compare_command)
 app.command(name="explain")(explain_command)
 app.command(name="stress")(stress_command)
+app.command(name="backtest")(backtest_command)
+app.command(name="procyclicality")(procyclicality_command)
 app.command(name="population")(population_command)
 
 

@@ -180,3 +180,26 @@ def stress(
                               arrangement=None if method else "unified",
                               as_of=parse_date(as_of, field="--as-of"), seed=seed)
     _emit(report, output_format)
+
+
+@bench_app.command()
+@guarded
+def backtest(
+    accounts: Annotated[int, typer.Option(min=1, help="Accounts in the population.")
+                        ] = 10_000,
+    days: Annotated[int, typer.Option(min=1, help="Business days rolled through.")] = 250,
+    method: Annotated[str | None, typer.Option(
+        help="Method backtested (default fhs, unless --arrangement).")] = None,
+    arrangement: Annotated[str | None, typer.Option(
+        help="Arrangement backtested instead of a method.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the population.")] = 0,
+    output_format: Annotated[BenchFormat, typer.Option(
+        "--format", help="json or table.")] = BenchFormat.JSON,
+) -> None:
+    """Time a daily backtest of a generated population over the bundled history."""
+    from crossmargin.bench.backtest import run_backtest_bench
+
+    report = run_backtest_bench(accounts=accounts, days=days,
+                                method=None if arrangement else (method or "fhs"),
+                                arrangement=arrangement, seed=seed)
+    _emit(report, output_format)
