@@ -24,6 +24,7 @@ from crossmargin.interfaces.cli.explain import explain_command
 from crossmargin.interfaces.cli.market import market_for
 from crossmargin.interfaces.cli.population import population_command
 from crossmargin.interfaces.cli.render import margin_json, margin_table
+from crossmargin.interfaces.cli.report import report_command
 from crossmargin.interfaces.cli.stress import stress_command
 from crossmargin.market.build import snapshot_from_history
 from crossmargin.methods.registry import METHODS, get_method
@@ -45,6 +46,7 @@ app.command(name="stress")(stress_command)
 app.command(name="backtest")(backtest_command)
 app.command(name="procyclicality")(procyclicality_command)
 app.command(name="population")(population_command)
+app.command(name="report")(report_command)
 
 
 class OutputFormat(StrEnum):

@@ -203,3 +203,24 @@ def backtest(
                                 method=None if arrangement else (method or "fhs"),
                                 arrangement=arrangement, seed=seed)
     _emit(report, output_format)
+
+
+@bench_app.command()
+@guarded
+def report(
+    accounts: Annotated[int, typer.Option(min=1, help="Accounts in the population.")
+                        ] = 10_000,
+    days: Annotated[int, typer.Option(min=1, help="Business days of the window.")] = 250,
+    as_of: Annotated[str, typer.Option("--as-of", help="Date of the report.")
+                     ] = "2018-12-31",
+    seed: Annotated[int, typer.Option(help="Seed of the population.")] = 0,
+    output_format: Annotated[BenchFormat, typer.Option(
+        "--format", help="json or table.")] = BenchFormat.JSON,
+) -> None:
+    """Time the evidence report of a generated population, stage by stage."""
+    from crossmargin.bench.report import run_report_bench
+    from crossmargin.core.values import parse_date
+
+    report = run_report_bench(accounts=accounts, days=days,
+                              as_of=parse_date(as_of, field="--as-of"), seed=seed)
+    _emit(report, output_format)

@@ -33,8 +33,9 @@ __all__ = ["report_command"]
 
 
 def _summary_table(console: Console, doc: dict[str, Any]) -> None:
-    table = Table(title=f"Evidence report on {doc['as_of']}: {doc['out']}",
-                  title_justify="left")
+    console.print(f"Evidence report on {doc['as_of']} ({doc['accounts']:,} accounts): "
+                  f"{doc['out']}")
+    table = Table()
     table.add_column("Section")
     table.add_column("Status")
     for name, status in doc["sections"].items():
@@ -77,7 +78,10 @@ def report_command(
     when = parse_date(as_of, field="--as-of") if as_of else None
     labelled = read_population(population, as_of=when)
     book = labelled.book
-    snap = market_for(book, None, as_of, max_stale_days or [])
+    if book.as_of is None:
+        raise InputError("the population file names no date: give --as-of DATE",
+                         source=str(population), field="--as-of")
+    snap = market_for(book, None, None, max_stale_days or [])
     first = parse_date(start, field="--from") if start else None
     last = parse_date(end, field="--to") if end else None
     stale = stale_limits(max_stale_days or [])
@@ -95,9 +99,11 @@ def report_command(
         progress.update(task, description="render", completed=0, total=1)
         clock = time.perf_counter()
         figures = report_figures(evidence)
-        write_atomically(out, render_html(evidence, figures=figures))
+        page = render_html(evidence, figures=figures)
         seconds = {**evidence.seconds, "render": time.perf_counter() - clock}
-    pngs = [str(p) for p in export_png(figures, png_dir)] if png_dir is not None else []
+        # the images first: without a browser they fail, and then nothing is written
+        pngs = [str(p) for p in export_png(figures, png_dir)] if png_dir is not None else []
+        write_atomically(out, page)
     missing = evidence.unavailable()
     doc = {"out": str(out), "as_of": evidence.population.as_of.isoformat(),
            "accounts": evidence.population.accounts,
