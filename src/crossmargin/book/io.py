@@ -9,7 +9,6 @@ read from a sidecar ``<name>.collateral.csv`` (or ``.parquet``) with
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
@@ -17,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from crossmargin.book.book import Account, Book, Collateral, Order, Position
 from crossmargin.book.instruments import Instrument
@@ -25,7 +23,7 @@ from crossmargin.book.parse import POSITION_FIELDS, parse_instrument
 from crossmargin.core.errors import InputError
 from crossmargin.core.money import check_currency
 from crossmargin.core.values import parse_date, parse_number
-from crossmargin.core.yamlio import load_yaml
+from crossmargin.core.yamlio import read_yaml
 
 __all__ = ["load_portfolio", "read_nested"]
 
@@ -72,12 +70,7 @@ def load_portfolio(
 
 
 def _read_mapping(path: Path) -> Mapping[str, Any]:
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else load_yaml(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"not valid {path.suffix[1:].upper()}: {first}") from None
+    data = read_yaml(path, what="portfolio file")
     if not isinstance(data, Mapping):
         raise InputError("the top level must be a mapping with 'accounts'")
     return data

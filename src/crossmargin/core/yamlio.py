@@ -1,7 +1,8 @@
-"""YAML loading that leaves dates as text, so the engine validates them itself."""
+"""YAML (and JSON) loading that leaves dates as text, so the engine validates them itself."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ def load_yaml(text: str) -> Any:
 
 
 def read_yaml(path: Path, *, what: str) -> Any:
-    """Read and parse the YAML file ``path`` (dates stay text).
+    """Read and parse a YAML file, or a JSON file by its ``.json`` suffix (dates stay text).
 
     Parameters
     ----------
@@ -45,12 +46,15 @@ def read_yaml(path: Path, *, what: str) -> Any:
     Raises
     ------
     InputError
-        The file cannot be read or is not valid YAML; one line naming the file.
+        The file cannot be read or does not parse; one line naming the file.
     """
+    is_json = path.suffix.lower() == ".json"
     try:
-        return load_yaml(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        return json.loads(text) if is_json else load_yaml(text)
     except OSError:
         raise InputError(f"cannot read {what}", source=str(path)) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {str(exc).splitlines()[0]}",
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"not valid {'JSON' if is_json else 'YAML'}: {first}",
                          source=str(path)) from None

@@ -18,19 +18,17 @@ Shape (every section optional but ``as_of`` and ``prices``)::
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from crossmargin.core.errors import InputError
 from crossmargin.core.money import check_currency
 from crossmargin.core.values import parse_date, parse_number
-from crossmargin.core.yamlio import load_yaml
+from crossmargin.core.yamlio import read_yaml
 from crossmargin.market.snapshot import Curve, MarketSnapshot, VolSurface
 
 __all__ = ["load_market", "parse_tenor", "read_market"]
@@ -123,12 +121,7 @@ def load_market(path: str | Path) -> MarketSnapshot:
     path = Path(path)
     if not path.is_file():
         raise InputError("file not found", source=str(path))
-    text = path.read_text(encoding="utf-8")
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else load_yaml(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise InputError(f"not valid YAML/JSON: {first}", source=str(path)) from None
+    data = read_yaml(path, what="market file")
     if not isinstance(data, Mapping):
         raise InputError("the top level must be a mapping", source=str(path))
     return read_market(data, source=str(path))

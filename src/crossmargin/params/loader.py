@@ -21,11 +21,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_date
-from crossmargin.core.yamlio import load_yaml
+from crossmargin.core.yamlio import read_yaml
 
 __all__ = ["ParamSet", "available_versions", "load_params"]
 
@@ -78,12 +76,7 @@ def load_params(method: str, *, version: str | None = None, path: str | Path | N
         path = _directory(method) / f"{chosen}.yaml"
     path = Path(path)
     source = str(path)
-    try:
-        raw = load_yaml(path.read_text(encoding="utf-8"))
-    except OSError:
-        raise InputError("cannot read parameter file", source=source) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"not valid YAML: {str(exc).splitlines()[0]}", source=source) from None
+    raw = read_yaml(path, what="parameter file")
     if not isinstance(raw, Mapping):
         raise InputError("a parameter file is a mapping", source=source)
     for key in ("id", "version", "effective", "source", "parameters"):
