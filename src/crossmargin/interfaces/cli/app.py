@@ -21,7 +21,13 @@ from crossmargin.interfaces.cli.bench import bench_app
 from crossmargin.interfaces.cli.compare import compare_command, compare_table
 from crossmargin.interfaces.cli.errors import guarded, write_atomically
 from crossmargin.interfaces.cli.explain import explain_command
-from crossmargin.interfaces.cli.market import market_for
+from crossmargin.interfaces.cli.market import (
+    AsOfOption,
+    MarketOption,
+    MaxStaleOption,
+    PortfolioArgument,
+    market_for,
+)
 from crossmargin.interfaces.cli.population import population_command
 from crossmargin.interfaces.cli.render import margin_json, margin_table
 from crossmargin.interfaces.cli.report import report_command
@@ -64,18 +70,14 @@ def _console(*, record: bool = False) -> Console:
 @app.command()
 @guarded
 def margin(
-    portfolio: Annotated[Path, typer.Argument(help="Portfolio file (.yaml, .json, .csv, "
-                                              ".parquet).")],
-    market: Annotated[Path | None, typer.Option(help="Market file (.yaml/.json).")] = None,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Build the market from the bundled history on this date.")] = None,
+    portfolio: PortfolioArgument,
+    market: MarketOption = None,
+    as_of: AsOfOption = None,
     method: Annotated[list[str] | None, typer.Option(
         help=f"Method(s) to run: {', '.join(sorted(METHODS))}.")] = None,
     output_format: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.TABLE,
     out: Annotated[Path | None, typer.Option(help="Write the output to this file.")] = None,
-    max_stale_days: Annotated[list[str] | None, typer.Option(
-        "--max-stale-days", help="Allow older history data, e.g. curve=500 (KIND=DAYS).")
-    ] = None,
+    max_stale_days: MaxStaleOption = None,
     span_file: Annotated[Path | None, typer.Option(
         "--span-file", help="SPAN 4 XML risk-parameter file for --method span (alone, "
                             "it is the market data).")] = None,

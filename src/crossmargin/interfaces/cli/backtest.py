@@ -21,7 +21,7 @@ from crossmargin.book.io import load_portfolio
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_date
 from crossmargin.interfaces.cli.errors import guarded
-from crossmargin.interfaces.cli.market import stale_limits
+from crossmargin.interfaces.cli.market import PortfolioArgument, stale_limits
 from crossmargin.interfaces.cli.render import emit
 from crossmargin.methods.registry import METHODS
 
@@ -129,8 +129,7 @@ _STALE = typer.Option("--max-stale-days",
 
 @guarded
 def backtest_command(
-    portfolio: Annotated[Path, typer.Argument(help="Portfolio file (.yaml, .json, .csv, "
-                                              ".parquet).")],
+    portfolio: PortfolioArgument,
     start: Annotated[str, _FROM],
     end: Annotated[str, _TO],
     method: Annotated[str | None, typer.Option(
@@ -173,8 +172,7 @@ def backtest_command(
 
 @guarded
 def procyclicality_command(
-    portfolio: Annotated[Path, typer.Argument(help="Portfolio file (.yaml, .json, .csv, "
-                                              ".parquet).")],
+    portfolio: PortfolioArgument,
     start: Annotated[str, _FROM],
     end: Annotated[str, _TO],
     method: Annotated[list[str] | None, typer.Option(

@@ -14,7 +14,13 @@ from crossmargin.book.io import load_portfolio
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_date
 from crossmargin.interfaces.cli.errors import guarded
-from crossmargin.interfaces.cli.market import market_for
+from crossmargin.interfaces.cli.market import (
+    AsOfOption,
+    MarketOption,
+    MaxStaleOption,
+    PortfolioArgument,
+    market_for,
+)
 from crossmargin.interfaces.cli.render import emit
 
 __all__ = ["compare_command", "compare_table"]
@@ -70,11 +76,9 @@ def _why(row: dict[str, Any]) -> str:
 
 @guarded
 def compare_command(
-    portfolio: Annotated[Path, typer.Argument(help="Portfolio file (.yaml, .json, .csv, "
-                                              ".parquet).")],
-    market: Annotated[Path | None, typer.Option(help="Market file (.yaml/.json).")] = None,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Build the market from the bundled history on this date.")] = None,
+    portfolio: PortfolioArgument,
+    market: MarketOption = None,
+    as_of: AsOfOption = None,
     arrangement: Annotated[list[str] | None, typer.Option(
         help=f"Arrangements besides silo: {', '.join(ARRANGEMENTS[1:])} (default: all).")
     ] = None,
@@ -86,9 +90,7 @@ def compare_command(
         "--span-file", help="SPAN 4 XML file for the futures silo's span method.")] = None,
     output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
     out: Annotated[Path | None, typer.Option(help="Write the output to this file.")] = None,
-    max_stale_days: Annotated[list[str] | None, typer.Option(
-        "--max-stale-days", help="Allow older history data, e.g. curve=500 (KIND=DAYS).")
-    ] = None,
+    max_stale_days: MaxStaleOption = None,
 ) -> None:
     """Compare today's silos, the conservative rule and one unified portfolio.
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,7 +15,13 @@ from crossmargin.analytics.attribution import explain
 from crossmargin.book.io import load_portfolio
 from crossmargin.core.values import parse_date
 from crossmargin.interfaces.cli.errors import guarded
-from crossmargin.interfaces.cli.market import market_for
+from crossmargin.interfaces.cli.market import (
+    AsOfOption,
+    MarketOption,
+    MaxStaleOption,
+    PortfolioArgument,
+    market_for,
+)
 from crossmargin.methods.registry import get_method
 
 __all__ = ["ExplainFormat", "explain_command", "explain_table"]
@@ -70,21 +75,17 @@ def explain_table(console: Console, doc: dict[str, Any]) -> None:
 
 @guarded
 def explain_command(
-    portfolio: Annotated[Path, typer.Argument(help="Portfolio file (.yaml, .json, .csv, "
-                                              ".parquet).")],
+    portfolio: PortfolioArgument,
     account: Annotated[str, typer.Option("--account", help="Account id.")],
     method: Annotated[str, typer.Option(
         help="Scenario method: grid, tims, crypto-pm, fhs.")] = "grid",
-    market: Annotated[Path | None, typer.Option(help="Market file (.yaml/.json).")] = None,
-    as_of: Annotated[str | None, typer.Option(
-        "--as-of", help="Build the market from the bundled history on this date.")] = None,
+    market: MarketOption = None,
+    as_of: AsOfOption = None,
     output_format: Annotated[ExplainFormat, typer.Option("--format")] = ExplainFormat.TABLE,
     incremental: Annotated[bool, typer.Option(
         "--incremental/--no-incremental",
         help="Also margin the account without each position.")] = True,
-    max_stale_days: Annotated[list[str] | None, typer.Option(
-        "--max-stale-days", help="Allow older history data, e.g. curve=500 (KIND=DAYS).")
-    ] = None,
+    max_stale_days: MaxStaleOption = None,
 ) -> None:
     """Split an account's margin into its positions' contributions and named lines.
 

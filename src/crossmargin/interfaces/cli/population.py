@@ -17,7 +17,7 @@ from crossmargin.analytics.populations import Population, population, write_popu
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_date, parse_number
 from crossmargin.interfaces.cli.errors import guarded
-from crossmargin.interfaces.cli.market import stale_limits
+from crossmargin.interfaces.cli.market import MaxStaleOption, stale_limits
 from crossmargin.market.build import snapshot_from_history
 
 __all__ = ["population_command", "population_summary"]
@@ -97,9 +97,7 @@ def population_command(
         "--mix", help="Archetype weight, e.g. hedge_fund=2 (repeat; default from the "
                       "parameter file). A named archetype the date cannot support is an "
                       "error.")] = None,
-    max_stale_days: Annotated[list[str] | None, typer.Option(
-        "--max-stale-days", help="Allow older history data, e.g. curve=500 (KIND=DAYS).")
-    ] = None,
+    max_stale_days: MaxStaleOption = None,
     output_format: Annotated[str, typer.Option("--format", help="table or json.")] = "table",
 ) -> None:
     """Draw a seeded population of accounts from archetypes and write it as Parquet.

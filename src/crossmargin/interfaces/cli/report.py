@@ -27,7 +27,7 @@ from crossmargin.analytics.report.png import export_png
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_date
 from crossmargin.interfaces.cli.errors import guarded, write_atomically
-from crossmargin.interfaces.cli.market import market_for, stale_limits
+from crossmargin.interfaces.cli.market import MaxStaleOption, market_for, stale_limits
 
 __all__ = ["report_command"]
 
@@ -62,9 +62,7 @@ def report_command(
         "--to", help="Last day of the backtest window (default: the as-of date).")] = None,
     png_dir: Annotated[Path | None, typer.Option(
         "--png-dir", help="Also write the charts as PNG images to this folder.")] = None,
-    max_stale_days: Annotated[list[str] | None, typer.Option(
-        "--max-stale-days", help="Allow older history data, e.g. curve=500 (KIND=DAYS).")
-    ] = None,
+    max_stale_days: MaxStaleOption = None,
     output_format: Annotated[str, typer.Option(
         "--format", help="What to print when done: table or json.")] = "table",
 ) -> None:
