@@ -101,11 +101,10 @@ class CollateralPool:
         """Return account ``account_row``'s holdings, each under its own schedule."""
         ref = self.reference
         lo, hi = int(ref.offsets[account_row]), int(ref.offsets[account_row + 1])
-        rows: list[dict[str, Any]] = []
-        for h in range(lo, hi):
-            own = self.valuations[str(self.chosen[h])].detail(account_row)["holdings"][h - lo]
-            rows.append({**own, "schedule": str(self.chosen[h])})
-        return rows
+        names = {str(self.chosen[h]) for h in range(lo, hi)}
+        holdings = {n: self.valuations[n].detail(account_row)["holdings"] for n in names}
+        return [{**holdings[str(self.chosen[h])][h - lo], "schedule": str(self.chosen[h])}
+                for h in range(lo, hi)]
 
 
 def value_pool(book: Book, market: MarketSnapshot, *, by_kind: Mapping[str, str],
