@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from crossmargin.arrangements import ARRANGEMENTS
 from crossmargin.arrangements.conservative import ConservativeArrangement
 from crossmargin.arrangements.result import ArrangementResult
 from crossmargin.arrangements.silo import SiloArrangement
@@ -24,9 +25,6 @@ from crossmargin.market.snapshot import MarketSnapshot
 from crossmargin.params.loader import ParamSet, load_params
 
 __all__ = ["ARRANGEMENTS", "Comparison", "compare"]
-
-#: The arrangements ``compare`` runs, in order (silo first: the others refer to it).
-ARRANGEMENTS = ("silo", "conservative", "unified")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)

@@ -11,7 +11,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from crossmargin.arrangements.compare import compare
 from crossmargin.book.io import load_portfolio
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_date
@@ -124,6 +123,8 @@ def demo(
     futures, crypto portfolio margin, collateral allocated across silos), by the CME-FICC
     conservative rule and as one unified FHS portfolio, with the capital each frees.
     """
+    from crossmargin.arrangements.compare import compare
+
     book = load_portfolio(demo_portfolio_path())
     assert book.as_of is not None
     # The bundled Treasury curve ends on 2017-03-29 (its source file's last day); the

@@ -6,17 +6,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from crossmargin.analytics.backtest import BacktestResult, run_backtest
-from crossmargin.analytics.procyclicality import ProcyclicalityReport, run_procyclicality
-from crossmargin.analytics.rolling import Progress as DayProgress
-from crossmargin.arrangements.compare import ARRANGEMENTS
+from crossmargin.arrangements import ARRANGEMENTS
 from crossmargin.book.io import load_portfolio
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_date
@@ -24,6 +21,11 @@ from crossmargin.interfaces.cli.errors import guarded
 from crossmargin.interfaces.cli.market import PortfolioArgument, stale_limits
 from crossmargin.interfaces.cli.render import emit
 from crossmargin.methods.registry import METHODS
+
+if TYPE_CHECKING:
+    from crossmargin.analytics.backtest import BacktestResult
+    from crossmargin.analytics.procyclicality import ProcyclicalityReport
+    from crossmargin.analytics.rolling import Progress as DayProgress
 
 __all__ = ["backtest_command", "procyclicality_command"]
 
@@ -156,6 +158,8 @@ def backtest_command(
     Reports observations, exceptions, coverage, Kupiec and Christoffersen statistics, the
     Basel traffic light and the worst shortfall, for the book and each account.
     """
+    from crossmargin.analytics.backtest import run_backtest
+
     _check_format(output_format)
     book = load_portfolio(portfolio)
     options = {"span": {"span_file": span_file}} if span_file is not None else {}
@@ -193,6 +197,8 @@ def procyclicality_command(
     increases, per method and arrangement, with and without each anti-procyclicality
     tool of the FHS model.
     """
+    from crossmargin.analytics.procyclicality import run_procyclicality
+
     _check_format(output_format)
     book = load_portfolio(portfolio)
     with _days_bar(f"margins of {book.n_accounts:,} accounts") as progress:

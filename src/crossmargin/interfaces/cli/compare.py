@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from crossmargin.arrangements.compare import ARRANGEMENTS, Comparison, compare
+from crossmargin.arrangements import ARRANGEMENTS
 from crossmargin.book.io import load_portfolio
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_date
@@ -22,6 +22,9 @@ from crossmargin.interfaces.cli.market import (
     market_for,
 )
 from crossmargin.interfaces.cli.render import emit
+
+if TYPE_CHECKING:
+    from crossmargin.arrangements.compare import Comparison
 
 __all__ = ["compare_command", "compare_table"]
 
@@ -97,6 +100,8 @@ def compare_command(
     For every account: initial and maintenance margin, collateral after haircuts, the
     excess or shortfall, and the capital freed against the silos.
     """
+    from crossmargin.arrangements.compare import compare
+
     if output_format not in ("table", "json"):
         raise InputError("expected table or json", field="--format", value=output_format)
     book = load_portfolio(portfolio, as_of=parse_date(as_of, field="--as-of") if as_of

@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from crossmargin.analytics.attribution import explain
 from crossmargin.book.io import load_portfolio
 from crossmargin.core.values import parse_date
 from crossmargin.interfaces.cli.errors import guarded
@@ -94,6 +93,8 @@ def explain_command(
     (floors, minima, credits, add-ons, rounding) is shown as lines, and everything
     adds up to the initial margin.
     """
+    from crossmargin.analytics.attribution import explain
+
     book = load_portfolio(portfolio, as_of=parse_date(as_of, field="--as-of") if as_of
                           else None)
     snap = market_for(book, market, as_of, max_stale_days or [])

@@ -6,19 +6,21 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from crossmargin.analytics.populations import Population, population, write_population
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_date, parse_number
 from crossmargin.interfaces.cli.errors import guarded
 from crossmargin.interfaces.cli.market import MaxStaleOption, stale_limits
 from crossmargin.market.build import snapshot_from_history
+
+if TYPE_CHECKING:
+    from crossmargin.analytics.populations import Population
 
 __all__ = ["population_command", "population_summary"]
 
@@ -106,6 +108,8 @@ def population_command(
     Treasury basis trades, crypto funds and directional books, spread over clearing
     members, with collateral; archetypes the date's data cannot price are left out.
     """
+    from crossmargin.analytics.populations import population, write_population
+
     if output_format not in ("table", "json"):
         raise InputError("expected table or json", field="--format", value=output_format)
     day = parse_date(as_of, field="--as-of")

@@ -20,10 +20,6 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from crossmargin.analytics.report.evidence import gather_evidence, read_population
-from crossmargin.analytics.report.figures import report_figures
-from crossmargin.analytics.report.html import render_html
-from crossmargin.analytics.report.png import export_png
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_date
 from crossmargin.interfaces.cli.errors import guarded, write_atomically
@@ -71,6 +67,11 @@ def report_command(
     Capital freed by arrangement, asset class and strategy; backtests and traffic lights;
     procyclicality; stress and Cover-2; the parameters and data used, with sources.
     """
+    from crossmargin.analytics.report.evidence import gather_evidence, read_population
+    from crossmargin.analytics.report.figures import report_figures
+    from crossmargin.analytics.report.html import render_html
+    from crossmargin.analytics.report.png import export_png
+
     if output_format not in ("table", "json"):
         raise InputError("expected table or json", field="--format", value=output_format)
     when = parse_date(as_of, field="--as-of") if as_of else None

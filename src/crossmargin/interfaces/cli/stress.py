@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from crossmargin.analytics.stress import StressResult, StressTest, margin_held
-from crossmargin.arrangements.compare import ARRANGEMENTS
+from crossmargin.arrangements import ARRANGEMENTS
 from crossmargin.book.io import load_portfolio
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_date
@@ -26,6 +25,9 @@ from crossmargin.interfaces.cli.market import (
 )
 from crossmargin.interfaces.cli.render import emit
 from crossmargin.methods.registry import METHODS
+
+if TYPE_CHECKING:
+    from crossmargin.analytics.stress import StressResult
 
 __all__ = ["stress_command", "stress_table"]
 
@@ -88,6 +90,8 @@ def stress_command(
     revalues today's positions; the loss beyond the margin and collateral each account
     holds is uncovered, summed per clearing member.
     """
+    from crossmargin.analytics.stress import StressTest, margin_held
+
     if output_format not in ("table", "json"):
         raise InputError("expected table or json", field="--format", value=output_format)
     if method is not None and arrangement is not None:
