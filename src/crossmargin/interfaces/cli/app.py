@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -13,6 +12,7 @@ from rich.console import Console
 
 from crossmargin.book.io import load_portfolio
 from crossmargin.core.errors import InputError
+from crossmargin.core.jsonout import dumps_document
 from crossmargin.core.values import parse_date
 from crossmargin.examples import demo_portfolio_path
 from crossmargin.interfaces.cli.backtest import backtest_command, procyclicality_command
@@ -132,7 +132,7 @@ def demo(
     snap = snapshot_from_history(book.as_of, max_stale_days={"curve": 500})
     cmp = compare(book, snap)
     if output_format is OutputFormat.JSON:
-        typer.echo(json.dumps(cmp.to_json(), indent=2))
+        typer.echo(dumps_document(cmp.to_json()), nl=False)
         return
     console = _console()
     console.print(f"crossmargin demo: {book.n_accounts} accounts, {book.n_positions} "

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from crossmargin.core.jsonout import dumps_document
 from crossmargin.interfaces.cli.errors import guarded
 
 __all__ = ["bench_app"]
@@ -46,7 +47,7 @@ def _bench() -> None:
 def _emit(report: dict[str, Any], output_format: BenchFormat) -> None:
     """Print a benchmark report as JSON or as tables."""
     if output_format is BenchFormat.JSON:
-        typer.echo(json.dumps(report, indent=2))
+        typer.echo(dumps_document(report), nl=False)
     else:
         _print_report(report)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import StrEnum
 from typing import Annotated, Any
@@ -12,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crossmargin.book.io import load_portfolio
+from crossmargin.core.jsonout import dumps_document
 from crossmargin.core.values import parse_date
 from crossmargin.interfaces.cli.errors import guarded
 from crossmargin.interfaces.cli.market import (
@@ -101,6 +101,6 @@ def explain_command(
     doc = explain(get_method(method), book, snap, account,
                   incremental=incremental).to_json()
     if output_format is ExplainFormat.JSON:
-        typer.echo(json.dumps(doc, indent=2))
+        typer.echo(dumps_document(doc), nl=False)
         return
     explain_table(Console(width=None if sys.stdout.isatty() else 160), doc)

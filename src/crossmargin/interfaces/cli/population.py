@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -14,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crossmargin.core.errors import InputError
+from crossmargin.core.jsonout import dumps_document
 from crossmargin.core.values import parse_date, parse_number
 from crossmargin.interfaces.cli.errors import guarded
 from crossmargin.interfaces.cli.market import MaxStaleOption, stale_limits
@@ -131,6 +131,6 @@ def population_command(
     doc = {**population_summary(pop), "seed": seed, "files": [str(f) for f in files],
            "seconds": {"generate": round(t1 - t0, 3), "write": round(t2 - t1, 3)}}
     if output_format == "json":
-        typer.echo(json.dumps(doc, indent=2))
+        typer.echo(dumps_document(doc), nl=False)
         return
     _table(Console(width=None if sys.stdout.isatty() else 160), doc)

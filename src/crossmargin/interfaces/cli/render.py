@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -13,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crossmargin.book.book import Book
+from crossmargin.core.jsonout import dumps_document
 from crossmargin.interfaces.cli.errors import write_atomically
 from crossmargin.results.margin import MarginResult
 
@@ -36,7 +36,7 @@ def emit(doc: Mapping[str, Any], *, output_format: str, out: Path | None,
         when writing to a pipe or a file).
     """
     if output_format == "json":
-        text = json.dumps(doc, indent=2) + "\n"
+        text = dumps_document(doc)
         if out is not None:
             write_atomically(out, text)
         else:
@@ -68,7 +68,7 @@ def margin_json(book: Book, results: Sequence[MarginResult], *, input_hash: str)
         "notes": notes,
         "accounts": accounts,
     }
-    return json.dumps(payload, indent=2) + "\n"
+    return dumps_document(payload)
 
 
 def margin_table(console: Console, book: Book, results: Sequence[MarginResult],

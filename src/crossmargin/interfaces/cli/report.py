@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -21,6 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from crossmargin.core.errors import InputError
+from crossmargin.core.jsonout import dumps_document
 from crossmargin.core.values import parse_date
 from crossmargin.interfaces.cli.errors import guarded, write_atomically
 from crossmargin.interfaces.cli.market import MaxStaleOption, market_for, stale_limits
@@ -110,6 +110,6 @@ def report_command(
                                               ("backtest", "procyclicality", "stress")}},
            "seconds": {k: round(v, 3) for k, v in seconds.items()}, "png": pngs}
     if output_format == "json":
-        typer.echo(json.dumps(doc, indent=2))
+        typer.echo(dumps_document(doc), nl=False)
         return
     _summary_table(Console(width=None if sys.stdout.isatty() else 160), doc)
