@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from random import Random
 
 import numpy as np
 from hypothesis import given
@@ -10,9 +11,12 @@ from hypothesis import strategies as st
 
 from crossmargin.book.book import Account, Book, Position
 from crossmargin.book.instruments import Equity, Instrument, Option, Right, Settlement, Style
+from crossmargin.market.snapshot import MarketSnapshot
 from crossmargin.methods.strategy.method import StrategyBased
+from crossmargin.methods.strategy.strategies import STRATEGIES
 from crossmargin.results.margin import MarginResult
 from tests.conftest import AS_OF, make_market
+from tests.unit.test_strategy_pairing import _problem
 
 EXPIRY = date(2018, 9, 21)
 LATER = date(2019, 6, 21)
@@ -39,12 +43,16 @@ positions = st.lists(
     min_size=1, max_size=7)
 
 
-def _result(*accounts: list[tuple[int, float]]) -> MarginResult:
-    book = Book.from_accounts(
+def _book(*accounts: list[tuple[int, float]]) -> Book:
+    return Book.from_accounts(
         [Account(id=f"A{k}", positions=tuple(Position(instrument=UNIVERSE[i], quantity=q)
                                              for i, q in pos))
          for k, pos in enumerate(accounts)], as_of=AS_OF, currency="USD")
-    return METHOD.compute(book, MARKET)
+
+
+def _result(*accounts: list[tuple[int, float]], market: MarketSnapshot = MARKET
+            ) -> MarginResult:
+    return METHOD.compute(_book(*accounts), market)
 
 
 @given(positions)
@@ -94,3 +102,62 @@ def test_odd_lots_scale_at_most_linearly(pos: list[tuple[int, float]], odd: int)
     base = _result(pos)
     doubled = _result([(i, 2 * q) for i, q in pos])
     assert doubled.initial_margin[0] <= 2 * base.initial_margin[0] + 3 * CENT
+
+
+# -- short stock hedged by options ---------------------------------------------------
+SHORT_STOCK = {"covered_put", "protective_call", "reversal"}
+#: A short lot of whole contracts' shares with a few options, on a stock drawn across the
+#: FINRA 4210(c) price bands ($2.50, $5.00, $16.67 a share) and around the strikes.
+short_stock_books = st.tuples(
+    st.integers(-4, -1).map(lambda n: (0, 100.0 * n)),
+    st.lists(st.tuples(st.integers(1, 7), nonzero.map(float)), min_size=1, max_size=5),
+    st.sampled_from([2.0, 4.0, 12.0, 150.0, 185.0, 230.0]),
+)
+
+
+def _priced(price: float) -> MarketSnapshot:
+    return make_market(prices={**MARKET.prices, "AAPL": price})
+
+
+@given(short_stock_books)
+def test_short_stock_pairing_never_costs_more_than_the_legs_alone(
+        drawn: tuple[tuple[int, float], list[tuple[int, float]], float]) -> None:
+    stock, options, price = drawn
+    pos = [stock, *options]
+    together = _result(pos, market=_priced(price))
+    alone = _result(*([p] for p in pos), market=_priced(price))
+    assert together.initial_margin[0] <= alone.initial_margin.sum() + CENT
+    assert together.maintenance_margin[0] <= alone.maintenance_margin.sum() + CENT
+
+
+@given(short_stock_books)
+def test_short_stock_strategies_are_finite_and_count_their_short_proceeds(
+        drawn: tuple[tuple[int, float], list[tuple[int, float]], float]) -> None:
+    """Every covered put, protective call and reversal candidate costs a finite,
+    non-negative amount, initial no less than maintenance, and never less than the
+    current value of its short legs (the requirement counts their proceeds)."""
+    stock, options, price = drawn
+    p = _problem(_book([stock, *options]), _priced(price))
+    c = p.candidates
+    new = np.isin(c.strategy, [STRATEGIES.index(s) for s in SHORT_STOCK])
+    for name in ("initial", "maintenance", "saving_initial", "saving_maintenance"):
+        values = getattr(c, name)[new]
+        assert np.all(np.isfinite(values)) and np.all(values >= 0)
+    assert np.all(c.initial[new] >= c.maintenance[new])
+    leg_value = p.terms.value[p.holdings.instrument[c.leg_holding]]
+    short_value = np.add.reduceat(np.maximum(-c.leg_units, 0.0) * leg_value,
+                                  c.leg_offsets[:-1]) if c.size else np.zeros(0)
+    assert np.all(c.maintenance[new] >= short_value[new] * (1 - 1e-12))
+
+
+@given(short_stock_books, st.randoms(use_true_random=False))
+def test_invariant_to_position_order_with_short_stock(
+        drawn: tuple[tuple[int, float], list[tuple[int, float]], float], rnd: Random) -> None:
+    stock, options, price = drawn
+    pos = [stock, *options]
+    shuffled = list(pos)
+    rnd.shuffle(shuffled)
+    a = _result(pos, [(0, -100.0)], market=_priced(price))
+    b = _result([(0, -100.0)], shuffled, market=_priced(price))
+    assert a.initial_margin[0] == b.initial_margin[1]
+    assert a.maintenance_margin[0] == b.maintenance_margin[1]

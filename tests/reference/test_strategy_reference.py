@@ -220,3 +220,107 @@ def test_short_box_requires_its_width() -> None:
     assert result.initial_margin[0] == pytest.approx(1_550.0, abs=CENT)
     assert result.detail is not None
     assert result.detail(0)["initial"]["strategies"][0]["strategy"] == "box_spread"
+
+
+# -- short stock hedged by options -------------------------------------------------------
+# Requirements count the short sale's proceeds (and the short options' values); the
+# figures the sources print are the equity beyond them, and beyond long options paid in
+# full, so the tests compare the requirement less those amounts.
+OCTOBER = date(2023, 10, 20)
+XYZ = Equity(symbol="XYZ")
+
+
+def _xyz(right: Right, strike: float) -> Option:
+    return Option(underlying="XYZ", right=right, strike=strike, expiry=OCTOBER)
+
+
+def _strategies(result: MarginResult, requirement: str) -> list[str]:
+    assert result.detail is not None
+    return [s["strategy"] for s in result.detail(0)[requirement]["strategies"]]
+
+
+@pytest.mark.parametrize(("strike", "premium", "expected"),
+                         [(40.0, 8.0, 400.0), (50.0, 3.0, 800.0), (60.0, 1.0, 1_410.0)])
+def test_protective_call_mcmillan(strike: float, premium: float, expected: float) -> None:
+    """L. G. McMillan, "Options as a Strategic Investment", chapter 4 (Other Call Buying
+    Strategies), margin requirements of a short sale protected by a long call (page 121
+    of the edition quoted online; not checked against the printed book): XYZ at 47,
+    short 100 shares, long 1 October call. The requirement is the lower of 10% of the
+    call's strike plus its out-of-the-money amount and 30% of the short stock's value:
+    Oct 40 call at 8: 400 + 0 = 400; Oct 50 at 3: 500 + 300 = 800; Oct 60 at 1:
+    600 + 1,300 = 1,900 against 30% x 4,700 = 1,410. The call is paid in full; Reg T
+    asks 150% of the 4,700 short sale (7,050) plus the call initially."""
+    call = _xyz(C, strike)
+    result = _run(_market(date(2023, 8, 1), XYZ=47.0), (XYZ, -100, None), (call, 1, premium))
+    assert result.components["short_proceeds"][0] == pytest.approx(4_700.0)
+    beyond = result.maintenance_margin[0] - 4_700.0 - 100 * premium
+    assert beyond == pytest.approx(expected, abs=CENT)
+    assert result.initial_margin[0] == pytest.approx(7_050.0 + 100 * premium, abs=CENT)
+    if expected < 1_410.0:
+        assert _strategies(result, "maintenance") == ["protective_call"]
+
+
+def test_covered_put_broker_rule() -> None:
+    """tastytrade help centre, "Covered Put (Short Stock paired with a Short Put)": initial
+    the short sale's requirement (above $5.00 a share the greater of $5.00 a share and
+    50%), nothing on the put; maintenance the short stock's requirement plus 100% of the
+    put's in-the-money amount (TradeStation, "Options margin requirements", and Futu
+    state the same). Worked here from that rule.
+
+    Short 100 XYZ at 40 and 1 October 35 put at 0.80 (out of the money): initial
+    50% x 4,000 = 2,000 beyond the 4,000 proceeds, the put's 80 proceeds applied;
+    maintenance 30% x 4,000 = 1,200. Short 100 XYZ at 12 and 1 October 12.50 put at
+    1.10 (in the money by 0.50): maintenance $5.00 a share + 50 = 550."""
+    result = _run(_market(date(2023, 8, 1), XYZ=40.0), (XYZ, -100, None),
+                  (_xyz(P, 35.0), -1, 0.80))
+    assert result.components["short_proceeds"][0] == pytest.approx(4_080.0)
+    assert _equity_requirement(result) == pytest.approx(2_000.0 - 80.0, abs=CENT)
+    assert result.maintenance_margin[0] - 4_080.0 == pytest.approx(1_200.0, abs=CENT)
+    assert _strategies(result, "initial") == _strategies(result, "maintenance") \
+        == ["covered_put"]
+    low = _run(_market(date(2023, 8, 1), XYZ=12.0), (XYZ, -100, None),
+               (_xyz(P, 12.5), -1, 1.10))
+    assert low.maintenance_margin[0] - 1_310.0 == pytest.approx(550.0, abs=CENT)
+    assert _strategies(low, "maintenance") == ["covered_put"]
+
+
+@pytest.mark.parametrize(("price", "call", "put", "expected"),
+                         [(48.0, 1.20, 2.90, 700.0), (52.0, 3.10, 0.95, 500.0)])
+def test_reverse_conversion_broker_rule(price: float, call: float, put: float,
+                                        expected: float) -> None:
+    """OptionsHouse, "Reverse Conversion" (short stock, short put and long call of one
+    strike and expiry): initial the short sale's requirement plus the call's cost,
+    nothing on the put; maintenance 10% of the strike, plus 100% of the put's
+    in-the-money amount when it is in the money (FINRA Rule 4210(f)(2), reverse
+    conversions). Worked here from that rule: short 100 XYZ, long 1 October 50 call,
+    short 1 October 50 put. At 48 (put in the money by 2): 500 + 200 = 700; at 52:
+    500. Initially 150% of the short sale plus the call; the components add up and
+    ``short_proceeds`` is the stock's and the put's value."""
+    result = _run(_market(date(2023, 8, 1), XYZ=price), (XYZ, -100, None),
+                  (_xyz(C, 50.0), 1, call), (_xyz(P, 50.0), -1, put))
+    proceeds = 100 * (price + put)
+    c = result.components
+    assert c["short_proceeds"][0] == pytest.approx(proceeds)
+    assert result.maintenance_margin[0] - proceeds - 100 * call == pytest.approx(
+        expected, abs=CENT)
+    assert result.initial_margin[0] == pytest.approx(150 * price + 100 * call, abs=CENT)
+    parts = c["stock"] + c["long_options"] + c["short_options"] + c["strategies"]
+    assert result.initial_margin[0] == pytest.approx(parts[0], abs=CENT)
+    assert _strategies(result, "maintenance") == ["reversal"]
+
+
+@pytest.mark.parametrize("price", [48.0, 52.0])
+def test_conversion_is_a_collar(price: float) -> None:
+    """A conversion (long stock, long put, short call of one strike and expiry) requires
+    10% of the exercise price to maintain (FINRA Rule 4210(f)(2), conversions; Cboe
+    Margin Manual, April 2000, "Conversion"; Interactive Brokers' "US Options Margin"
+    table states the same). Worked here from that rule: long 100 XYZ, long 1 October 50
+    put at 0.90, short 1 October 50 call at 3.40: 10% x 5,000 = 500 beyond the call's
+    value and the put paid in full, whether the call (52) or the put (48) is in the
+    money: the stock counts at no more than the call's strike. Initially 50% of the
+    stock plus the put, the call's proceeds applied."""
+    result = _run(_market(date(2023, 8, 1), XYZ=price), (XYZ, 100, None),
+                  (_xyz(P, 50.0), 1, 0.90), (_xyz(C, 50.0), -1, 3.40))
+    assert result.maintenance_margin[0] - 340.0 - 90.0 == pytest.approx(500.0, abs=CENT)
+    assert result.initial_margin[0] == pytest.approx(50 * price + 90.0, abs=CENT)
+    assert _strategies(result, "maintenance") == ["collar"]

@@ -5,13 +5,15 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pytest
 
 from crossmargin.book.book import Account, Book, Position
 from crossmargin.book.instruments import Equity, Option, Right
-from crossmargin.core.typing import FloatArray
+from crossmargin.core.typing import FloatArray, IntArray
+from crossmargin.market.snapshot import MarketSnapshot
 from crossmargin.methods.strategy import pairing
 from crossmargin.methods.strategy.holdings import Holdings, net_holdings
 from crossmargin.methods.strategy.method import StrategyBased
@@ -23,7 +25,7 @@ from crossmargin.methods.strategy.strategies import (
     candidate_strategies,
     capacity,
 )
-from crossmargin.methods.strategy.terms import instrument_terms
+from crossmargin.methods.strategy.terms import InstrumentTerms, instrument_terms
 from tests.conftest import AS_OF, make_market
 
 METHOD = StrategyBased.from_params()
@@ -39,6 +41,7 @@ class Problem:
     holdings: Holdings
     candidates: Candidates
     alone: FloatArray  # initial requirement of one unit of each holding held alone
+    terms: InstrumentTerms
 
 
 def _book(*accounts: list[tuple[Equity | Option, float]]) -> Book:
@@ -47,8 +50,8 @@ def _book(*accounts: list[tuple[Equity | Option, float]]) -> Book:
          for k, a in enumerate(accounts)], as_of=AS_OF, currency="USD")
 
 
-def _problem(book: Book) -> Problem:
-    terms = instrument_terms(book=book, market=MARKET, rule=METHOD.options, source="test")
+def _problem(book: Book, market: MarketSnapshot = MARKET) -> Problem:
+    terms = instrument_terms(book=book, market=market, rule=METHOD.options, source="test")
     unit = unit_requirements(
         is_stock=terms.is_stock, is_call=terms.is_call, value=terms.value, spot=terms.spot,
         strike=terms.strike, multiplier=terms.multiplier, pct=terms.pct,
@@ -56,7 +59,7 @@ def _problem(book: Book) -> Problem:
     holdings = net_holdings(book, terms.underlying)
     inst = holdings.instrument
     alone = np.where(holdings.quantity > 0, unit.long_initial[inst], unit.short_initial[inst])
-    return Problem(holdings=holdings, alone=alone, candidates=candidate_strategies(
+    return Problem(holdings=holdings, alone=alone, terms=terms, candidates=candidate_strategies(
         holdings=holdings, terms=terms, unit=unit, stock=METHOD.stock, option=METHOD.options))
 
 
@@ -196,3 +199,46 @@ def test_segments_outside_the_mask_form_nothing() -> None:
                         segment_offsets=h.segment_offsets,
                         within=np.zeros(h.segment_account.size, dtype=bool))
     assert not x.any()
+
+
+def test_integer_program_picks_the_protective_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Short 100 AAPL at 185 with a long 190 call at 1.50 and a long 200 call at 0.40: two
+    protective calls compete for the one lot of shares. Held alone the short stock
+    maintains 185 + 30% = 240.50 a share; with the 190 call 185 + 10% x 190 + 5 = 209, with
+    the 200 call 185 + 20 + 15 = 220. HiGHS (the search given no nodes) forms the first:
+    18,500 + 2,400 + 150 + 40 = 21,090 against 24,240 with every leg alone."""
+    calls = [Option(underlying="AAPL", right=Right.CALL, strike=k, expiry=EXPIRY)
+             for k in (190.0, 200.0)]
+    positions = (Position(instrument=AAPL, quantity=-100),
+                 Position(instrument=calls[0], quantity=1, mark=1.50),
+                 Position(instrument=calls[1], quantity=1, mark=0.40))
+
+    def book_of(*held: Position) -> Book:
+        return Book.from_accounts([Account(id="A", positions=held)], as_of=AS_OF,
+                                  currency="USD")
+
+    book = book_of(*positions)
+    p = _problem(book)
+    h, c = p.holdings, p.candidates
+    sizes: list[int] = []
+    original = pairing._solve
+
+    def solve(variables: IntArray, **kwargs: Any) -> FloatArray:
+        sizes.append(variables.size)
+        return original(variables, **kwargs)
+
+    monkeypatch.setattr(pairing, "NODE_BUDGET", 0)
+    monkeypatch.setattr(pairing, "_solve", solve)
+    x = pair_strategies(candidates=c, saving=c.saving_maintenance,
+                        capacity=capacity(h.quantity),
+                        holding_key=h.instrument * 2 + (h.quantity > 0),
+                        segment_offsets=h.segment_offsets)
+    assert sizes == [2]  # one program, the two protective calls
+    (formed,) = np.flatnonzero(x)
+    assert x[formed] == 1
+    assert STRATEGIES[int(c.strategy[formed])] == "protective_call"
+    legs = c.leg_holding[c.leg_offsets[formed]:c.leg_offsets[formed + 1]]
+    assert [book.instruments[int(i)] for i in h.instrument[legs]] == [AAPL, calls[0]]
+    assert METHOD.compute(book, MARKET).maintenance_margin[0] == pytest.approx(21_090.0)
+    alone = sum(METHOD.compute(book_of(q), MARKET).maintenance_margin[0] for q in positions)
+    assert alone == pytest.approx(24_240.0)

@@ -1,10 +1,10 @@
 r"""Strategy-based margin of stocks and listed equity options: Reg T, FINRA 4210, Cboe.
 
 Positions held alone pay the Reg T / FINRA rates (stock) or the Cboe option rules;
-positions that combine into recognised strategies (spreads, straddles, covered calls,
-protective puts, collars, butterflies, iron condors, boxes) pay the strategy's
-requirement instead, and the combination chosen is the one that minimises the account's
-requirement, solved as an integer program.
+positions that combine into recognised strategies (spreads, straddles, covered calls and
+puts, protective puts and calls, collars and reversals, butterflies, iron condors, boxes)
+pay the strategy's requirement instead, and the combination chosen is the one that
+minimises the account's requirement, solved as an integer program.
 """
 
 from __future__ import annotations

@@ -125,6 +125,10 @@ class OptionRule:
         Maintenance of stock hedged by a long put (alone or in a collar): this fraction of
         the put's exercise price plus the put's out-of-the-money amount, when lower than the
         stock's own maintenance requirement (10%).
+    protective_call_strike_pct : float
+        Maintenance of short stock hedged by a long call (alone or in a reversal): this
+        fraction of the call's exercise price plus the call's out-of-the-money amount, when
+        lower than the short stock's own maintenance requirement beyond its proceeds (10%).
 
     Notes
     -----
@@ -143,6 +147,9 @@ class OptionRule:
     .. [1] Cboe, "Strategy-based Margin" (overview of Cboe Rule 10.3), uncovered writers
        and long puts or calls.
     .. [2] FINRA Rule 4210(f)(2)(C)-(E), listed options.
+    .. [3] FINRA Rule 4210(f)(2), components held with options (long put with long stock,
+       long call with short stock); Cboe Margin Manual (April 2000), "Long Put and Long
+       Underlying" and "Long Call and Short Underlying".
     """
 
     underlying_pct: Mapping[str, float]
@@ -150,6 +157,7 @@ class OptionRule:
     marginable_months: int
     marginable_requirement: float
     protective_strike_pct: float
+    protective_call_strike_pct: float
 
     @classmethod
     def from_mapping(cls, p: Mapping[str, Any]) -> OptionRule:
@@ -170,6 +178,7 @@ class OptionRule:
             marginable_months=int(months),
             marginable_requirement=_rate(o, "marginable_requirement", "options"),
             protective_strike_pct=_rate(o, "protective_strike_pct", "options"),
+            protective_call_strike_pct=_rate(o, "protective_call_strike_pct", "options"),
         )
 
 

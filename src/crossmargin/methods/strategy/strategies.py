@@ -22,11 +22,45 @@ price per share, :math:`K` an exercise price, :math:`M` an uncovered short's mar
 - protective put (long stock, long put): initial :math:`i_L S m` plus the put's own
   requirement; maintenance :math:`\min(k K m + \max(S - K, 0) m, m_L S m)` plus the put's;
 - collar (long stock, long put, short call): initial as the protective put; maintenance
-  :math:`\min(k K_p m + \max(S - K_p, 0) m, m_L \min(S, K_c) m)` plus the put's own
-  requirement plus :math:`v_c`.
+  :math:`\min(k K_p + \max(\bar S - K_p, 0), m_L \bar S)\, m` plus the put's own
+  requirement plus :math:`v_c`, the stock valued at no more than the call's strike,
+  :math:`\bar S = \min(S, K_c)`. With :math:`K_p = K_c = K` (a conversion) and
+  :math:`S \ge 0.4 K` that is :math:`k K m`, 10% of the exercise price.
+
+Short stock hedged by options, with :math:`I_S` and :math:`M_S` the short stock's own
+initial and maintenance requirements per share as held alone (its proceeds :math:`S`
+included: the greater of Reg T's 150% and the FINRA 4210(c) maintenance, and :math:`S`
+plus the FINRA 4210(c) short maintenance) and :math:`k_c` the long call's rate:
+
+- covered put (short stock, short put): initial :math:`I_S m`, the put adds nothing (its
+  proceeds may be applied); maintenance :math:`(M_S + \max(K_p - S, 0))\, m + v_p`, the
+  short stock's requirement plus the put's in-the-money amount;
+- protective call (short stock, long call): initial :math:`I_S m` plus the call's own
+  requirement; maintenance :math:`S m + \min(k_c K_c + \max(K_c - S, 0), M_S - S)\, m`
+  plus the call's own requirement;
+- reversal (short stock, long call, short put): initial as the protective call;
+  maintenance :math:`(S + \max(K_p - S, 0) + \min(k_c K_c + \max(K_c - \underline S,
+  0), M_S - S))\, m` plus the call's own requirement plus :math:`v_p`, the stock valued at
+  no less than the put's strike, :math:`\underline S = \max(S, K_p)`. With
+  :math:`K_p = K_c = K` (a reverse conversion) that is :math:`k_c K m` plus the put's
+  in-the-money amount.
 
 An instance's initial requirement is floored at its maintenance requirement, as for
 positions held alone.
+
+References
+----------
+.. [1] Cboe Margin Manual (April 2000): "Short Put and Short Underlying", "Long Call and
+   Short Underlying", "Conversion", "Reverse Conversion", "Collar".
+.. [2] FINRA Rule 4210(f)(2), requirements for components held with options: long call
+   with short stock, conversions, reverse conversions, collars.
+.. [3] Regulation T, 12 CFR 220.12(c): a short sale requires 150% of its value.
+.. [4] Broker statements of the short-stock rules: tastytrade help centre, "Covered Put
+   (Short Stock paired with a Short Put)" and "Protective Call (Short Stock and Long
+   Call)"; TradeStation, "Options margin requirements" (covered in-the-money put: the
+   short stock requirement plus 100% of the put's in-the-money amount); OptionsHouse,
+   "Reverse Conversion" (maintenance 10% of the strike plus the put's in-the-money
+   amount).
 """
 
 from __future__ import annotations
@@ -46,6 +80,7 @@ __all__ = ["STRATEGIES", "Candidates", "candidate_strategies", "capacity", "rang
 STRATEGIES: tuple[str, ...] = (
     "vertical_spread", "calendar_spread", "butterfly", "iron_condor", "box_spread",
     "straddle", "strangle", "covered_call", "protective_put", "collar",
+    "covered_put", "protective_call", "reversal",
 )
 _INDEX = {name: k for k, name in enumerate(STRATEGIES)}
 #: A saving below this fraction of the legs' requirements held alone is rounding noise.
@@ -248,51 +283,117 @@ def _straddles(t: _Terms, idx: IntArray) -> _Template:
                      initial=cost, maintenance=cost)
 
 
-def _stock_pairs(t: _Terms, idx: IntArray, *, call: bool, long: bool
-                 ) -> tuple[IntArray, IntArray]:
-    """Long stock of at least one contract's shares, with options of one right and side."""
-    stock = idx[t.of.is_stock & t.is_long]
+@dataclass(frozen=True, slots=True, kw_only=True, eq=False)
+class _Hedge:
+    """Stock holdings paired with option holdings: one contract and its shares each."""
+
+    stock: IntArray  # holding of the stock leg, non-decreasing
+    option: IntArray  # holding of the option leg
+    price: FloatArray  # the stock's price per share
+    shares: FloatArray  # shares one contract delivers: the stock leg's units, unsigned
+    strike: FloatArray
+
+
+def _hedges(t: _Terms, idx: IntArray, *, long_stock: bool, call: bool, long: bool) -> _Hedge:
+    """Stock of one side, at least one contract's shares, with options of one right and side."""
+    stock = idx[t.of.is_stock & (t.is_long == long_stock)]
     options = idx[~t.of.is_stock & (t.of.is_call == call) & (t.is_long == long)]
     ia, ib = _cross(t.segment[stock], t.segment[options])
     s, o = stock[ia], options[ib]
     keep = (t.of.currency[s] == t.of.currency[o]) & (t.capacity[s] >= t.of.multiplier[o])
-    return s[keep], o[keep]
+    s, o = s[keep], o[keep]
+    return _Hedge(stock=s, option=o, price=t.of.value[s], shares=t.of.multiplier[o],
+                  strike=t.of.strike[o])
 
 
-def _hedged_stock(t: _Terms, idx: IntArray, stock: StockRule, option: OptionRule
-                  ) -> list[_Template]:
-    """Covered calls, protective puts and collars."""
-    s, c = _stock_pairs(t, idx, call=True, long=False)
-    price, m = t.of.value[s], t.of.multiplier[c]
-    cc_mm = stock.maintenance_long * np.minimum(price, t.of.strike[c]) * m + t.of.value[c]
-    covered = _Template(
-        strategy=np.full(s.size, _INDEX["covered_call"], dtype=np.int64),
-        holdings=np.stack([s, c], axis=1), units=np.stack([m, -np.ones_like(m)], axis=1),
-        initial=stock.initial_long * price * m, maintenance=cc_mm)
+def _on_one_lot(a: _Hedge, b: _Hedge) -> tuple[IntArray, IntArray]:
+    """Pairs (i, j) of hedges ``a[i]`` and ``b[j]`` on one stock holding, one contract size."""
+    i, j = _cross(a.stock, b.stock)
+    keep = a.shares[i] == b.shares[j]
+    return i[keep], j[keep]
 
-    ps, p = _stock_pairs(t, idx, call=False, long=True)
-    price_p, mp = t.of.value[ps], t.of.multiplier[p]
-    put_floor = (option.protective_strike_pct * t.of.strike[p]
-                 + np.maximum(price_p - t.of.strike[p], 0.0)) * mp
-    protective = _Template(
-        strategy=np.full(ps.size, _INDEX["protective_put"], dtype=np.int64),
-        holdings=np.stack([ps, p], axis=1), units=np.stack([mp, np.ones_like(mp)], axis=1),
-        initial=stock.initial_long * price_p * mp + t.alone_initial[p],
-        maintenance=np.minimum(put_floor, stock.maintenance_long * price_p * mp)
-        + t.alone_maintenance[p])
 
-    i, j = _cross(s, ps)
-    keep = t.of.multiplier[c[i]] == t.of.multiplier[p[j]]
-    i, j = i[keep], j[keep]
-    collar_stock = np.minimum(put_floor[j], stock.maintenance_long
-                              * np.minimum(price[i], t.of.strike[c[i]]) * m[i])
-    collar = _Template(
-        strategy=np.full(i.size, _INDEX["collar"], dtype=np.int64),
-        holdings=np.stack([s[i], p[j], c[i]], axis=1),
-        units=np.stack([m[i], np.ones(i.size), -np.ones(i.size)], axis=1),
-        initial=protective.initial[j],
-        maintenance=collar_stock + t.alone_maintenance[p[j]] + t.of.value[c[i]])
+def _instances(name: str, legs: tuple[IntArray, ...], units: tuple[FloatArray, ...], *,
+               initial: FloatArray, maintenance: FloatArray) -> _Template:
+    """Instances of strategy ``name``: one array of holdings and of signed units per leg."""
+    return _Template(strategy=np.full(legs[0].size, _INDEX[name], dtype=np.int64),
+                     holdings=np.stack(legs, axis=1), units=np.stack(units, axis=1),
+                     initial=initial, maintenance=maintenance)
+
+
+def _hedged_requirement(pct: float, strike: FloatArray, valued: FloatArray, *, call: bool,
+                        alone: FloatArray) -> FloatArray:
+    """Return the requirement per share of stock hedged by a long option.
+
+    ``pct`` of the option's exercise price plus its out-of-the-money amount against the
+    stock valued at ``valued``, when lower than ``alone`` (the stock's own).
+    """
+    otm = strike - valued if call else valued - strike
+    out: FloatArray = np.minimum(pct * strike + np.maximum(otm, 0.0), alone)
+    return out
+
+
+def _hedged_long_stock(t: _Terms, idx: IntArray, stock: StockRule, option: OptionRule
+                       ) -> list[_Template]:
+    """Covered calls, protective puts and collars (conversions among them)."""
+    c = _hedges(t, idx, long_stock=True, call=True, long=False)
+    p = _hedges(t, idx, long_stock=True, call=False, long=True)
+    rate = stock.maintenance_long
+    covered = _instances(
+        "covered_call", (c.stock, c.option), (c.shares, -np.ones_like(c.shares)),
+        initial=stock.initial_long * c.price * c.shares,
+        maintenance=rate * np.minimum(c.price, c.strike) * c.shares + t.of.value[c.option])
+    put_initial = stock.initial_long * p.price * p.shares + t.alone_initial[p.option]
+    protective = _instances(
+        "protective_put", (p.stock, p.option), (p.shares, np.ones_like(p.shares)),
+        initial=put_initial,
+        maintenance=_hedged_requirement(option.protective_strike_pct, p.strike, p.price,
+                                        call=False, alone=rate * p.price) * p.shares
+        + t.alone_maintenance[p.option])
+    i, j = _on_one_lot(c, p)
+    capped = np.minimum(c.price[i], c.strike[i])  # valued at no more than the call's strike
+    collar = _instances(
+        "collar", (c.stock[i], p.option[j], c.option[i]),
+        (c.shares[i], np.ones(i.size), -np.ones(i.size)),
+        initial=put_initial[j],
+        maintenance=_hedged_requirement(option.protective_strike_pct, p.strike[j], capped,
+                                        call=False, alone=rate * capped) * c.shares[i]
+        + t.alone_maintenance[p.option[j]] + t.of.value[c.option[i]])
     return [covered, protective, collar]
+
+
+def _hedged_short_stock(t: _Terms, idx: IntArray, option: OptionRule) -> list[_Template]:
+    """Covered puts, protective calls and reversals (reverse conversions among them).
+
+    The short stock's own requirements per share (:math:`I_S`, :math:`M_S`, its proceeds
+    included) are its requirements held alone, the low-priced shorts' minimums included.
+    """
+    p = _hedges(t, idx, long_stock=False, call=False, long=False)
+    c = _hedges(t, idx, long_stock=False, call=True, long=True)
+    itm = np.maximum(p.strike - p.price, 0.0)
+    covered = _instances(
+        "covered_put", (p.stock, p.option), (-p.shares, -np.ones_like(p.shares)),
+        initial=t.alone_initial[p.stock] * p.shares,
+        maintenance=(t.alone_maintenance[p.stock] + itm) * p.shares + t.of.value[p.option])
+    call_initial = t.alone_initial[c.stock] * c.shares + t.alone_initial[c.option]
+    beyond = t.alone_maintenance[c.stock] - c.price  # short stock's own, proceeds aside
+    protective = _instances(
+        "protective_call", (c.stock, c.option), (-c.shares, np.ones_like(c.shares)),
+        initial=call_initial,
+        maintenance=(c.price + _hedged_requirement(
+            option.protective_call_strike_pct, c.strike, c.price, call=True, alone=beyond))
+        * c.shares + t.alone_maintenance[c.option])
+    i, j = _on_one_lot(c, p)
+    floored = np.maximum(c.price[i], p.strike[j])  # valued at no less than the put's strike
+    reversal = _instances(
+        "reversal", (c.stock[i], c.option[i], p.option[j]),
+        (-c.shares[i], np.ones(i.size), -np.ones(i.size)),
+        initial=call_initial[i],
+        maintenance=(c.price[i] + itm[j] + _hedged_requirement(
+            option.protective_call_strike_pct, c.strike[i], floored, call=True,
+            alone=beyond[i])) * c.shares[i]
+        + t.alone_maintenance[c.option[i]] + t.of.value[p.option[j]])
+    return [covered, protective, reversal]
 
 
 def _holding_terms(holdings: Holdings, terms: InstrumentTerms, unit: UnitRequirements
@@ -333,7 +434,7 @@ def candidate_strategies(*, holdings: Holdings, terms: InstrumentTerms,
     long, short = _spreads(t, idx)
     parts = [_two_leg_spreads(t, long, short), *_butterflies(t, long, short),
              _condors(t, long, short), _straddles(t, idx),
-             *_hedged_stock(t, idx, stock, option)]
+             *_hedged_long_stock(t, idx, stock, option), *_hedged_short_stock(t, idx, option)]
     counts = np.concatenate([np.full(p.strategy.size, p.holdings.shape[1]) for p in parts])
     leg_holding = np.concatenate([p.holdings.ravel() for p in parts]).astype(np.int64)
     leg_units = np.concatenate([p.units.ravel() for p in parts])
