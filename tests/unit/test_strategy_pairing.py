@@ -242,3 +242,35 @@ def test_integer_program_picks_the_protective_call(monkeypatch: pytest.MonkeyPat
     assert METHOD.compute(book, MARKET).maintenance_margin[0] == pytest.approx(21_090.0)
     alone = sum(METHOD.compute(book_of(q), MARKET).maintenance_margin[0] for q in positions)
     assert alone == pytest.approx(24_240.0)
+
+
+def test_fractional_relaxations_go_to_the_integer_program(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Segment 0 is an odd cycle: three candidates, each using one unit of two of three
+    one-unit holdings, each saving 1. Its linear relaxation forms half an instance of
+    each (1.5); the integer program one instance (1). Segment 1, two candidates sharing
+    one holding, relaxes to a whole solution, taken as it is. So HiGHS runs the
+    relaxation of both, then the integer program of segment 0 alone."""
+    legs = [(0, 1), (1, 2), (0, 2), (3, 4), (3, 5)]
+    n = len(legs)
+    candidates = Candidates(
+        strategy=np.zeros(n, dtype=np.int64), segment=np.array([0, 0, 0, 1, 1]),
+        initial=np.ones(n), maintenance=np.ones(n),
+        saving_initial=np.array([1.0, 1.0, 1.0, 2.0, 3.0]), saving_maintenance=np.ones(n),
+        leg_offsets=np.arange(0, 2 * n + 1, 2), leg_holding=np.array(legs).ravel(),
+        leg_units=np.ones(2 * n))
+    calls: list[tuple[int, bool]] = []
+    original = pairing._solve
+
+    def solve(variables: IntArray, **kwargs: Any) -> FloatArray:
+        calls.append((variables.size, kwargs.get("integral", True)))
+        return original(variables, **kwargs)
+
+    monkeypatch.setattr(pairing, "NODE_BUDGET", 0)
+    monkeypatch.setattr(pairing, "_solve", solve)
+    x = pair_strategies(candidates=candidates, saving=candidates.saving_initial,
+                        capacity=np.ones(6), holding_key=np.arange(6),
+                        segment_offsets=np.array([0, 3, 6]))
+    assert calls == [(5, False), (3, True)]
+    assert x[:3].sum() == 1 and set(x[:3]) == {0.0, 1.0}
+    assert x[3:].tolist() == [0.0, 1.0]
