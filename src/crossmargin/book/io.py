@@ -314,15 +314,16 @@ def _sidecar_collateral(path: Path, ids: tuple[str, ...]) -> tuple[tuple[Collate
                                  field="header")
             amount = _numeric_column(df, "amount", side, required=True)
             bonds = _sidecar_bonds(df, side)
-            where = {a: i for i, a in enumerate(ids)}
-            for row, (acct, asset) in enumerate(zip(df["account"].astype(str), df["asset"],
-                                                    strict=True)):
-                if acct not in where:
-                    raise InputError("account has no positions in the portfolio",
-                                     field=f"{_row_label(side, row)}.account", value=acct)
-                empty[where[acct]].append(Collateral(asset=str(asset),
-                                                     amount=float(amount[row]),
-                                                     instrument=bonds[row]))
+            accounts = df["account"].astype(str).to_numpy(dtype=object)
+            owner = pd.Index(ids).get_indexer(pd.Index(accounts))
+            if (owner < 0).any():
+                row = int(np.argmax(owner < 0))
+                raise InputError("account has no positions in the portfolio",
+                                 field=f"{_row_label(side, row)}.account",
+                                 value=accounts[row])
+            for k, asset, value, bond in zip(owner.tolist(), df["asset"].astype(str).tolist(),
+                                             amount.tolist(), bonds, strict=True):
+                empty[k].append(Collateral(asset=asset, amount=value, instrument=bond))
         except InputError as err:
             raise err.located(str(side)) from None
     return tuple(tuple(c) for c in empty)

@@ -7,6 +7,7 @@ set produced it and a hash of the inputs, so that any figure can be reproduced.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -136,8 +137,14 @@ class MarginResult:
         bounds = np.searchsorted(accounts, np.arange(len(self.account_ids) + 1))
         return {a: order[bounds[a]:bounds[a + 1]] for a in range(len(self.account_ids))}
 
-    def account_json(self, index: int, *, rows: np.ndarray | None = None) -> dict[str, Any]:
-        """Return the JSON object of one account for this method."""
+    def account_json(self, index: int, *, rows: np.ndarray | None = None,
+                     describe: Callable[[str, int], str] | None = None) -> dict[str, Any]:
+        """Return the JSON object of one account for this method.
+
+        ``describe`` stands in for the result's own (a cached copy, when many accounts
+        are written).
+        """
+        describe = describe or self.describe
         components: dict[str, Any] = {
             k: _amount(float(v[index])) for k, v in self.components.items()
         }
@@ -156,7 +163,7 @@ class MarginResult:
                 scenario = int(seg.scenario[top])
                 driver = {
                     "group": group,
-                    "scenario": self.describe(group, scenario) if self.describe
+                    "scenario": describe(group, scenario) if describe
                     else (self.scenario_names[scenario] if self.scenario_names else scenario),
                     "loss": _amount(float(seg.loss[top])),
                 }
@@ -175,7 +182,10 @@ class MarginResult:
     def accounts_json(self) -> list[dict[str, Any]]:
         """Return the JSON object of every account (for books of modest size)."""
         rows = self._segment_rows()
-        return [self.account_json(a, rows=rows.get(a)) for a in range(len(self.account_ids))]
+        # a driving scenario is described once, however many accounts it drives
+        describe = functools.cache(self.describe) if self.describe else None
+        return [self.account_json(a, rows=rows.get(a), describe=describe)
+                for a in range(len(self.account_ids))]
 
 
 def _amount(value: float) -> float:
