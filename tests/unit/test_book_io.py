@@ -191,3 +191,18 @@ def test_clearing_members_nested_and_columnar(tmp_path: Path) -> None:
                    "A,CM2,equity,AAPL,2\n")
     with pytest.raises(InputError, match="one clearing member"):
         load_portfolio(csv)
+
+
+def test_sidecar_collateral_of_an_unknown_account_names_its_row(tmp_path: Path) -> None:
+    path = tmp_path / "book.csv"
+    path.write_text("account,type,symbol,quantity\nA,equity,AAPL,5\nB,equity,AAPL,-2\n")
+    (tmp_path / "book.collateral.csv").write_text(
+        "account,asset,amount\nB,USD,10\nA,BTC,1.5\nZ,USD,3\n")
+    with pytest.raises(InputError, match=r"book.collateral.csv: row 4.account='Z': account "
+                                         r"has no positions"):
+        load_portfolio(path, as_of=date(2018, 6, 29))
+    (tmp_path / "book.collateral.csv").write_text(
+        "account,asset,amount\nB,USD,10\nA,BTC,1.5\nB,ETH,2\n")
+    book = load_portfolio(path, as_of=date(2018, 6, 29))
+    assert [(c.asset, c.amount) for c in book.collateral[0]] == [("BTC", 1.5)]
+    assert [(c.asset, c.amount) for c in book.collateral[1]] == [("USD", 10.0), ("ETH", 2.0)]

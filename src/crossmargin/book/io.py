@@ -66,7 +66,8 @@ def load_portfolio(
                                currency=currency)
         return _read_columnar(path, as_of=as_of, currency=currency)
     except InputError as err:
-        raise err.located(source) from None
+        # an error in a sidecar file already names that file
+        raise (err if err.source else err.located(source)) from None
 
 
 def _read_mapping(path: Path) -> Mapping[str, Any]:
