@@ -135,7 +135,7 @@ class ConservativeArrangement:
 
         def detail(a: int) -> dict[str, Any]:
             return {"binding": labels[int(binding[a])],
-                    "models": {m: r.account_json(a)["driver"]
+                    "models": {m: r.driver_json(a)
                                for m, r in zip(self.models, results, strict=True)},
                     "collateral": pool.detail(a)}
 

@@ -263,7 +263,7 @@ class SiloArrangement:
                     "collateral_posted": posted,
                     "shortfall": round(float(alloc.shortfall[a, k]), 2),
                     "methods": {r.method: {"initial_margin": float(r.initial_margin[a]),
-                                           "driver": r.account_json(a)["driver"]}
+                                           "driver": r.driver_json(a)}
                                 for r in results[k]},
                 }
             return {"silos": silos}

@@ -8,7 +8,6 @@ set produced it and a hash of the inputs, so that any figure can be reproduced.
 from __future__ import annotations
 
 import functools
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,11 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crossmargin.core.money import round_up
 from crossmargin.core.typing import FloatArray, IntArray
 from crossmargin.results.risk import ScenarioRisk
 
-__all__ = ["MarginResult", "SegmentCharges"]
+__all__ = ["MarginResult", "SegmentCharges", "output_amounts"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
@@ -106,6 +104,7 @@ class MarginResult:
     notes: tuple[str, ...] = ()
     detail: Callable[[int], Mapping[str, Any]] | None = None
     scenario_risk: ScenarioRisk | None = None
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("initial_margin", "maintenance_margin"):
@@ -129,50 +128,75 @@ class MarginResult:
         )
         return frame.set_index("account")
 
-    def _segment_rows(self) -> dict[int, np.ndarray]:
+    def _cached(self, key: str, build: Callable[[], Any]) -> Any:
+        """Return ``build()``, computed once per result (a result never changes)."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
+
+    def segment_rows(self, index: int) -> IntArray:
+        """Return the rows of ``segments`` that belong to account ``index``."""
         if self.segments is None:
-            return {}
-        order = np.argsort(self.segments.account, kind="stable")
-        accounts = self.segments.account[order]
-        bounds = np.searchsorted(accounts, np.arange(len(self.account_ids) + 1))
-        return {a: order[bounds[a]:bounds[a + 1]] for a in range(len(self.account_ids))}
+            return np.zeros(0, dtype=np.int64)
+        seg = self.segments
 
-    def account_json(self, index: int, *, rows: np.ndarray | None = None,
-                     describe: Callable[[str, int], str] | None = None) -> dict[str, Any]:
-        """Return the JSON object of one account for this method.
+        def build() -> tuple[IntArray, IntArray]:
+            order = np.argsort(seg.account, kind="stable")
+            return order, np.searchsorted(seg.account[order],
+                                          np.arange(len(self.account_ids) + 1))
 
-        ``describe`` stands in for the result's own (a cached copy, when many accounts
-        are written).
+        order, bounds = self._cached("rows", build)
+        out: IntArray = order[bounds[index]:bounds[index + 1]]
+        return out
+
+    def _amounts(self, name: str, values: FloatArray) -> list[float]:
+        """Return ``values`` rounded for output (:func:`output_amounts`), once per name."""
+        rounded: list[float] = self._cached(f"amounts.{name}",
+                                            lambda: output_amounts(values).tolist())
+        return rounded
+
+    def _describe(self, group: str, scenario: int) -> str | int:
+        """Return a driving scenario in words, described once per (group, scenario)."""
+        own = self.describe
+        if own is None:
+            return self.scenario_names[scenario] if self.scenario_names else scenario
+        describe: Callable[[str, int], str] = self._cached("describe",
+                                                           lambda: functools.cache(own))
+        return describe(group, scenario)
+
+    def driver_json(self, index: int) -> dict[str, Any]:
+        """Return what drove account ``index``'s requirement: its largest group charge.
+
+        ``{"group", "scenario", "loss"}``, or an empty mapping for a method without
+        segments or an account without positions it margins.
         """
-        describe = describe or self.describe
+        seg = self.segments
+        rows = self.segment_rows(index)
+        if seg is None or rows.size == 0:
+            return {}
+        top = int(rows[int(np.argmax(seg.charge[rows]))])
+        group = seg.group_names[int(seg.group[top])]
+        return {"group": group, "scenario": self._describe(group, int(seg.scenario[top])),
+                "loss": self._amounts("loss", seg.loss)[top]}
+
+    def account_json(self, index: int) -> dict[str, Any]:
+        """Return the JSON object of one account for this method."""
         components: dict[str, Any] = {
-            k: _amount(float(v[index])) for k, v in self.components.items()
+            k: self._amounts(f"component.{k}", v)[index] for k, v in self.components.items()
         }
-        driver: dict[str, Any] = {}
-        if self.segments is not None:
+        rows = self.segment_rows(index)
+        if self.segments is not None and rows.size:
             seg = self.segments
-            if rows is None:
-                rows = np.flatnonzero(seg.account == index)
-            if rows.size:
-                components["groups"] = {
-                    seg.group_names[int(seg.group[r])]: _amount(float(seg.charge[r]))
-                    for r in rows
-                }
-                top = rows[int(np.argmax(seg.charge[rows]))]
-                group = seg.group_names[int(seg.group[top])]
-                scenario = int(seg.scenario[top])
-                driver = {
-                    "group": group,
-                    "scenario": describe(group, scenario) if describe
-                    else (self.scenario_names[scenario] if self.scenario_names else scenario),
-                    "loss": _amount(float(seg.loss[top])),
-                }
+            charge = self._amounts("charge", seg.charge)
+            components["groups"] = {seg.group_names[int(seg.group[r])]: charge[r]
+                                    for r in rows.tolist()}
         out: dict[str, Any] = {
             "method": self.method,
-            "initial_margin": _amount(float(self.initial_margin[index])),
-            "maintenance_margin": _amount(float(self.maintenance_margin[index])),
+            "initial_margin": self._amounts("initial_margin", self.initial_margin)[index],
+            "maintenance_margin": self._amounts("maintenance_margin",
+                                                self.maintenance_margin)[index],
             "components": components,
-            "driver": driver,
+            "driver": self.driver_json(index),
             "params": dict(self.params),
         }
         if self.detail is not None:
@@ -180,16 +204,28 @@ class MarginResult:
         return out
 
     def accounts_json(self) -> list[dict[str, Any]]:
-        """Return the JSON object of every account (for books of modest size)."""
-        rows = self._segment_rows()
-        # a driving scenario is described once, however many accounts it drives
-        describe = functools.cache(self.describe) if self.describe else None
-        return [self.account_json(a, rows=rows.get(a), describe=describe)
-                for a in range(len(self.account_ids))]
+        """Return the JSON object of every account."""
+        return [self.account_json(a) for a in range(len(self.account_ids))]
 
 
-def _amount(value: float) -> float:
-    """Round an amount for output: requirements up to the cent, never NaN."""
-    if not math.isfinite(value):
+def output_amounts(values: FloatArray) -> FloatArray:
+    r"""Round amounts for output: requirements up to the cent, credits down, never NaN.
+
+    Raises
+    ------
+    ValueError
+        When an amount is not finite.
+
+    Notes
+    -----
+    :math:`\operatorname{sign}(x) \lceil |x| 10^2 (1 - 10^{-12}) \rceil / 10^2`, the same
+    floating-point operations as :func:`crossmargin.core.money.round_up`, so each value
+    equals its scalar rounding bit for bit.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    if not np.all(np.isfinite(x)):
         raise ValueError("non-finite amount in a margin result")
-    return round_up(value) if value >= 0 else -round_up(-value)
+    a = np.abs(x) * 100.0
+    up = np.ceil(a - np.abs(a) * 1e-12) / 100.0
+    out: FloatArray = np.where(x >= 0, up, -up)
+    return out
