@@ -128,3 +128,24 @@ def test_demo_runs_on_bundled_history() -> None:
         rows = {r["arrangement"]: r for r in acct["arrangements"]}
         assert set(rows) == {"silo", "conservative", "unified"}
         assert rows["silo"]["initial_margin"] > 0 and rows["unified"]["initial_margin"] > 0
+
+
+def test_large_book_table_lists_the_largest_and_json_every_account(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from crossmargin.interfaces.cli import render
+
+    monkeypatch.setattr(render, "TABLE_ACCOUNTS", 2)
+    path = tmp_path / "book.csv"
+    path.write_text("account,type,symbol,quantity\nA,equity,SPY,10\nB,equity,SPY,300\n"
+                    "C,equity,SPY,-20\nD,equity,SPY,5\n")
+    code, out, err = _run("margin", str(path), "--as-of", "2016-06-30")
+    assert code == 0, err
+    listed = [line.split()[1] for line in out.splitlines() if line.startswith("│ ")
+              and line.split()[1] in "ABCD"]
+    assert listed == ["B", "C"]  # the two largest, in book order
+    assert "2 of 4 accounts shown" in out
+    out_file = tmp_path / "all.json"
+    code, _, err = _run("margin", str(path), "--as-of", "2016-06-30", "--format", "json",
+                        "--out", str(out_file))
+    assert code == 0, err
+    assert [a["account"] for a in json.loads(out_file.read_text())["accounts"]] == list("ABCD")

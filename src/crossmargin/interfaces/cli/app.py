@@ -98,11 +98,11 @@ def margin(
     results = [m.compute(book, snap) for m in methods]
     fingerprint = input_hash(book, snap, [m.params for m in methods])
     if output_format is OutputFormat.JSON:
-        text = margin_json(book, results, input_hash=fingerprint)
+        pieces = margin_json(book, results, input_hash=fingerprint)
         if out is not None:
-            write_atomically(out, text)
+            write_atomically(out, pieces)
         else:
-            typer.echo(text, nl=False)
+            typer.echo("".join(pieces), nl=False)
         return
     console = _console(record=out is not None)
     margin_table(console, book, results,
