@@ -125,3 +125,20 @@ def test_unknown_names_are_refused() -> None:
         SiloArrangement.from_params(methods={"crypto": "nope"})
     with pytest.raises(InputError, match="arrangement"):
         compare(_book(), make_market(), arrangements=("silo", "best"))
+
+
+def test_silo_states_strategy_requirements_net_of_short_proceeds() -> None:
+    """A short sale margined by the strategy method: the silo nets the sale proceeds out
+    of the requirement, so the strategy method's note (requirements gross of proceeds)
+    gives way to the silo's own."""
+    from crossmargin.arrangements.silo import NET_OF_PROCEEDS
+    from crossmargin.methods.strategy.method import CONVENTION
+
+    acct = Account(id="A", positions=(Position(instrument=SPY, quantity=-100),),
+                   collateral=(Collateral(asset="USD", amount=1e5),))
+    market = make_market()
+    res = SiloArrangement.from_params(methods={"securities": "strategy"}).compute(
+        _book(acct), market)
+    assert NET_OF_PROCEEDS in res.notes and CONVENTION not in res.notes
+    value = 100 * market.prices["SPY"]
+    assert res.initial_margin[0] == pytest.approx(0.5 * value, abs=0.011)  # 150% - 100%

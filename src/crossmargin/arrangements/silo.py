@@ -37,6 +37,7 @@ from crossmargin.core.typing import FloatArray, IntArray
 from crossmargin.market.snapshot import MarketSnapshot
 from crossmargin.methods.base import ceil_cents
 from crossmargin.methods.registry import METHODS, method_for
+from crossmargin.methods.strategy.method import CONVENTION as STRATEGY_CONVENTION
 from crossmargin.params.loader import ParamSet, load_params
 from crossmargin.results.margin import MarginResult
 
@@ -51,6 +52,9 @@ class Silo(StrEnum):
     CRYPTO = "crypto"
 
 
+#: How the silo states the securities requirements (replacing the strategy method's note).
+NET_OF_PROCEEDS = ("securities silo: strategy requirements net of short sale proceeds "
+                   "(the proceeds are in the account), so each is the equity to deposit")
 _FUTURE_KINDS = frozenset({"future", "future_option", "treasury_future", "rate_future"})
 
 
@@ -245,7 +249,9 @@ class SiloArrangement:
         for k, spec in enumerate(self.silos):
             components[f"{spec.silo.value}.initial_margin"] = im[:, k]
             components[f"{spec.silo.value}.shortfall"] = alloc.shortfall[:, k]
-        notes = tuple(sorted({note for rs in results for r in rs for note in r.notes}))
+        notes = {note for rs in results for r in rs for note in r.notes}
+        if STRATEGY_CONVENTION in notes:  # the silo states requirements net of proceeds
+            notes = (notes - {STRATEGY_CONVENTION}) | {NET_OF_PROCEEDS}
 
         def detail(a: int) -> dict[str, Any]:
             silos: dict[str, Any] = {}
@@ -272,5 +278,6 @@ class SiloArrangement:
             arrangement=self.name, currency=book.currency, account_ids=book.account_ids,
             initial_margin=ceil_cents(im.sum(axis=1)),
             maintenance_margin=ceil_cents(mm.sum(axis=1)),
-            collateral_value=collateral, components=components, detail=detail, notes=notes,
+            collateral_value=collateral, components=components, detail=detail,
+            notes=tuple(sorted(notes)),
         )
