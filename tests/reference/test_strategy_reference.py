@@ -317,10 +317,21 @@ def test_conversion_is_a_collar(price: float) -> None:
     table states the same). Worked here from that rule: long 100 XYZ, long 1 October 50
     put at 0.90, short 1 October 50 call at 3.40: 10% x 5,000 = 500 beyond the call's
     value and the put paid in full, whether the call (52) or the put (48) is in the
-    money: the stock counts at no more than the call's strike. Initially 50% of the
-    stock plus the put, the call's proceeds applied."""
+    money. Initially 50% of the stock plus the put, the call's proceeds applied."""
     result = _run(_market(date(2023, 8, 1), XYZ=price), (XYZ, 100, None),
                   (_xyz(P, 50.0), 1, 0.90), (_xyz(C, 50.0), -1, 3.40))
     assert result.maintenance_margin[0] - 340.0 - 90.0 == pytest.approx(500.0, abs=CENT)
     assert result.initial_margin[0] == pytest.approx(50 * price + 90.0, abs=CENT)
     assert _strategies(result, "maintenance") == ["collar"]
+
+
+def test_collar_with_the_call_in_the_money_follows_the_collar_rule() -> None:
+    """A collar's maintenance is the lesser of 10% of the put's exercise price plus its
+    out-of-the-money amount and 25% of the call's exercise price (Cboe Margin Manual,
+    April 2000, "Collar"; FINRA Rule 4210(f)(2); tastytrade's "Collar" page states the
+    same). Long 100 XYZ at 56, long 1 October 45 put at 0.20, short 1 October 50 call at
+    6.30: min(4.50 + 11.00, 12.50) = 12.50 a share, 1,250, plus the put (20) and the
+    call's value (630): 1,900, no less than the covered call and the put held apart."""
+    result = _run(_market(date(2023, 8, 1), XYZ=56.0), (XYZ, 100, None),
+                  (_xyz(P, 45.0), 1, 0.20), (_xyz(C, 50.0), -1, 6.30))
+    assert result.maintenance_margin[0] == pytest.approx(1_900.0, abs=CENT)

@@ -22,10 +22,10 @@ price per share, :math:`K` an exercise price, :math:`M` an uncovered short's mar
 - protective put (long stock, long put): initial :math:`i_L S m` plus the put's own
   requirement; maintenance :math:`\min(k K m + \max(S - K, 0) m, m_L S m)` plus the put's;
 - collar (long stock, long put, short call): initial as the protective put; maintenance
-  :math:`\min(k K_p + \max(\bar S - K_p, 0), m_L \bar S)\, m` plus the put's own
-  requirement plus :math:`v_c`, the stock valued at no more than the call's strike,
-  :math:`\bar S = \min(S, K_c)`. With :math:`K_p = K_c = K` (a conversion) and
-  :math:`S \ge 0.4 K` that is :math:`k K m`, 10% of the exercise price.
+  :math:`\min(k K_p + \max(S - K_p, 0), m_L K_c)\, m` plus the put's own requirement
+  plus :math:`v_c`: the lesser of 10% of the put's exercise price plus its
+  out-of-the-money amount and 25% of the call's exercise price. A conversion (put and
+  call of one exercise price :math:`K` and expiry) has its own rule, :math:`k K m`.
 
 Short stock hedged by options, with :math:`I_S` and :math:`M_S` the short stock's own
 initial and maintenance requirements per share as held alone (its proceeds :math:`S`
@@ -351,13 +351,16 @@ def _hedged_long_stock(t: _Terms, idx: IntArray, stock: StockRule, option: Optio
                                         call=False, alone=rate * p.price) * p.shares
         + t.alone_maintenance[p.option])
     i, j = _on_one_lot(c, p)
-    capped = np.minimum(c.price[i], c.strike[i])  # valued at no more than the call's strike
+    conversion = ((c.strike[i] == p.strike[j])
+                  & (t.of.expiry[c.option[i]] == t.of.expiry[p.option[j]]))
+    pct = option.protective_strike_pct
+    collar_stock = np.where(conversion, pct * p.strike[j], _hedged_requirement(
+        pct, p.strike[j], c.price[i], call=False, alone=rate * c.strike[i]))
     collar = _instances(
         "collar", (c.stock[i], p.option[j], c.option[i]),
         (c.shares[i], np.ones(i.size), -np.ones(i.size)),
         initial=put_initial[j],
-        maintenance=_hedged_requirement(option.protective_strike_pct, p.strike[j], capped,
-                                        call=False, alone=rate * capped) * c.shares[i]
+        maintenance=collar_stock * c.shares[i]
         + t.alone_maintenance[p.option[j]] + t.of.value[c.option[i]])
     return [covered, protective, collar]
 
