@@ -39,6 +39,12 @@ class BenchFormat(StrEnum):
     TABLE = "table"
 
 
+#: Options every benchmark command shares.
+FormatOption = Annotated[BenchFormat, typer.Option("--format", help="json or table.")]
+PopulationAccounts = Annotated[int, typer.Option(min=1, help="Accounts in the population.")]
+PopulationSeed = Annotated[int, typer.Option(help="Seed of the population.")]
+
+
 @bench_app.callback()
 def _bench() -> None:
     """Benchmarks: the kernel against a scipy.sparse baseline and the machine's limits."""
@@ -93,8 +99,7 @@ def kernel(
     baseline_accounts: Annotated[int, typer.Option(
         min=1, help="Accounts on which the scipy.sparse baseline is timed, then scaled.")
                                  ] = 50_000,
-    output_format: Annotated[BenchFormat, typer.Option(
-        "--format", help="json or table.")] = BenchFormat.JSON,
+    output_format: FormatOption = BenchFormat.JSON,
 ) -> None:
     """Time the segment kernel on a seeded synthetic book; report against the limits.
 
@@ -121,8 +126,7 @@ def methods(
         "--as-of", help="Date of the bundled history the book is priced on.")
                      ] = "2018-06-29",
     seed: Annotated[int, typer.Option(help="Seed of the book.")] = 0,
-    output_format: Annotated[BenchFormat, typer.Option(
-        "--format", help="json or table.")] = BenchFormat.JSON,
+    output_format: FormatOption = BenchFormat.JSON,
 ) -> None:
     """Time every margin method on one realistic book priced from the bundled history.
 
@@ -145,8 +149,7 @@ def span(
     options: Annotated[int, typer.Option(min=0, help="Options per product.")] = 4,
     repeats: Annotated[int, typer.Option(min=1, help="Timed reads (best reported).")] = 3,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic file.")] = 0,
-    output_format: Annotated[BenchFormat, typer.Option(
-        "--format", help="json or table.")] = BenchFormat.JSON,
+    output_format: FormatOption = BenchFormat.JSON,
 ) -> None:
     """Time the streaming SPAN 4 XML reader on a published-size synthetic file.
 
@@ -163,15 +166,13 @@ def span(
 @bench_app.command()
 @guarded
 def stress(
-    accounts: Annotated[int, typer.Option(min=1, help="Accounts in the population.")
-                        ] = 10_000,
+    accounts: PopulationAccounts = 10_000,
     members: Annotated[int, typer.Option(min=1, help="Clearing members.")] = 50,
     method: Annotated[str | None, typer.Option(
         help="Margin held: a method (default: the unified arrangement).")] = None,
     as_of: Annotated[str, typer.Option("--as-of", help="Base date.")] = "2018-06-29",
-    seed: Annotated[int, typer.Option(help="Seed of the population.")] = 0,
-    output_format: Annotated[BenchFormat, typer.Option(
-        "--format", help="json or table.")] = BenchFormat.JSON,
+    seed: PopulationSeed = 0,
+    output_format: FormatOption = BenchFormat.JSON,
 ) -> None:
     """Time margining and stressing a generated population (Cover-1 / Cover-2)."""
     from crossmargin.bench.stress import run_stress_bench
@@ -186,16 +187,14 @@ def stress(
 @bench_app.command()
 @guarded
 def backtest(
-    accounts: Annotated[int, typer.Option(min=1, help="Accounts in the population.")
-                        ] = 10_000,
+    accounts: PopulationAccounts = 10_000,
     days: Annotated[int, typer.Option(min=1, help="Business days rolled through.")] = 250,
     method: Annotated[str | None, typer.Option(
         help="Method backtested (default fhs, unless --arrangement).")] = None,
     arrangement: Annotated[str | None, typer.Option(
         help="Arrangement backtested instead of a method.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of the population.")] = 0,
-    output_format: Annotated[BenchFormat, typer.Option(
-        "--format", help="json or table.")] = BenchFormat.JSON,
+    seed: PopulationSeed = 0,
+    output_format: FormatOption = BenchFormat.JSON,
 ) -> None:
     """Time a daily backtest of a generated population over the bundled history."""
     from crossmargin.bench.backtest import run_backtest_bench
@@ -209,14 +208,12 @@ def backtest(
 @bench_app.command()
 @guarded
 def report(
-    accounts: Annotated[int, typer.Option(min=1, help="Accounts in the population.")
-                        ] = 10_000,
+    accounts: PopulationAccounts = 10_000,
     days: Annotated[int, typer.Option(min=1, help="Business days of the window.")] = 250,
     as_of: Annotated[str, typer.Option("--as-of", help="Date of the report.")
                      ] = "2018-12-31",
-    seed: Annotated[int, typer.Option(help="Seed of the population.")] = 0,
-    output_format: Annotated[BenchFormat, typer.Option(
-        "--format", help="json or table.")] = BenchFormat.JSON,
+    seed: PopulationSeed = 0,
+    output_format: FormatOption = BenchFormat.JSON,
 ) -> None:
     """Time the evidence report of a generated population, stage by stage."""
     from crossmargin.bench.report import run_report_bench
