@@ -312,3 +312,57 @@ def what_if_after(pnl: np.ndarray, rows: np.ndarray, qty: np.ndarray, i: int, q:
 
 def test_warmup_runs() -> None:
     warmup()
+
+
+def _both(book_kwargs: dict[str, object], reduction: Reduction) -> tuple[object, object]:
+    return tuple(reduce_segments(**book_kwargs, reduction=reduction, keep_tail=True,  # type: ignore[arg-type]
+                                 precision=precision) for precision in ("mixed", "double"))
+
+
+def assert_same(a: object, b: object) -> None:
+    for field in ("value", "driver", "tail"):
+        np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
+
+
+@pytest.mark.parametrize("reduction", [MaxLoss(), ExpectedShortfall(k=7), ValueAtRisk(k=12),
+                                       ExpectedShortfall(k=40)])
+def test_mixed_precision_equals_double_on_many_segments(reduction: Reduction) -> None:
+    book = make_book(5, n_seg=5000, n_inst=80, n_scen=300, max_pos=12)
+    assert_same(*_both(book.kwargs(), reduction))
+
+
+def test_mixed_precision_falls_back_where_the_kth_loss_ties() -> None:
+    """Identical scenario columns tie at every rank: no float32 bound can separate the
+    k-th loss from the next, so these segments are settled by the float64 pass."""
+    rng = np.random.default_rng(4)
+    pnl = np.repeat(rng.standard_normal((6, 20)), 5, axis=1)  # each column five times
+    offsets = np.array([0, 3, 3, 6], dtype=np.int64)
+    kw = {"pnl": pnl, "seg_offsets": offsets, "pos_instrument": np.array([0, 1, 2, 3, 4, 3]),
+          "pos_quantity": np.array([2.0, -1.0, 0.5, 1.0, 3.0, -1.0])}
+    for reduction in (MaxLoss(), ExpectedShortfall(k=3), ValueAtRisk(k=5)):
+        assert_same(*_both(kw, reduction))
+
+
+@pytest.mark.parametrize("case", ["huge pnl", "huge quantity", "huge weight", "tiny weight"])
+def test_mixed_precision_leaves_float32_range_to_float64(case: str) -> None:
+    """Beyond float32's safe range (FILTER_RANGE, FILTER_WEIGHTS) the pass runs in
+    float64: results stay those of float64 alone, never an overflowed filter's."""
+    book = make_book(9, n_scen=90)
+    kw = book.kwargs()
+    weights = np.ones(90)
+    if case == "huge pnl":
+        kw["pnl"] = book.pnl * 2.0**110
+    elif case == "huge quantity":
+        kw["pos_quantity"] = book.quantity * 2.0**105
+    elif case == "huge weight":
+        weights[3] = 2.0**40
+    else:
+        weights[3] = 2.0**-100
+    for reduction in (MaxLoss(), WeightedMax(weights=weights), ExpectedShortfall(k=4)):
+        assert_same(*_both(kw, reduction))
+
+
+def test_unknown_precision_is_an_input_error() -> None:
+    book = make_book(1)
+    with pytest.raises(InputError, match="precision"):
+        reduce_segments(**book.kwargs(), reduction=MaxLoss(), precision="half")

@@ -43,6 +43,7 @@ from crossmargin.kernels import (
     ValueAtRisk,
     WeightedMax,
     WhatIf,
+    pass_precision,
     reduce_segments,
     tail_count,
     warmup,
@@ -187,6 +188,7 @@ def run_kernel_bench(
     confidence: float = 0.99,
     seed: int = 0,
     baseline_accounts: int = 50_000,
+    precision: str = "auto",
     repeats: int = 3,
     whatif_orders: int = 2000,
     matmul_size: int = 2048,
@@ -206,6 +208,8 @@ def run_kernel_bench(
         Seed of the synthetic book.
     baseline_accounts : int
         Accounts on which the scipy.sparse baseline is timed (then scaled linearly).
+    precision : {"auto", "mixed", "double"}
+        Precision of the segment pass (:func:`~crossmargin.kernels.reduce.pass_precision`).
     repeats : int
         Kernel runs; the best is reported.
     whatif_orders : int
@@ -232,6 +236,7 @@ def run_kernel_bench(
                          value=reduction)
     tail_count(confidence=confidence, n_scenarios=scenarios)  # checks 0 < confidence < 1
     spec = _reduction(reduction, confidence=confidence, scenarios=scenarios, seed=seed)
+    used = pass_precision(precision, int(getattr(spec, "k", 1)))
     warmup()
     build_start = time.perf_counter()
     book = synthetic_book(accounts=accounts, positions=positions, scenarios=scenarios,
@@ -244,7 +249,7 @@ def run_kernel_bench(
         start = time.perf_counter()
         result = reduce_segments(pnl=book.pnl, seg_offsets=book.offsets,
                                  pos_instrument=book.instrument, pos_quantity=book.quantity,
-                                 reduction=spec)
+                                 reduction=spec, precision=used)
         times.append(time.perf_counter() - start)
     assert result is not None
     seconds = min(times)
@@ -283,6 +288,7 @@ def run_kernel_bench(
         "instruments": instruments,
         "reduction": reduction,
         "k": int(getattr(spec, "k", 1)),
+        "precision": used,
         "confidence": confidence if reduction in ("es", "var") else None,
         "seed": seed,
         "threads": numba.get_num_threads(),

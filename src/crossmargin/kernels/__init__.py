@@ -16,6 +16,7 @@ from crossmargin.kernels.reduce import (
     ValueAtRisk,
     WeightedMax,
     account_totals,
+    pass_precision,
     reduce_segments,
     tail_count,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "WeightedMax",
     "WhatIf",
     "account_totals",
+    "pass_precision",
     "reduce_segments",
     "reduce_vector",
     "scenario_vector",

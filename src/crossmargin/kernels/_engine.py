@@ -39,13 +39,18 @@ from numba.extending import intrinsic
 
 __all__ = [
     "ACC_WIDTH",
+    "FILTER_RANGE",
     "MERGE_WIDTH",
     "MODE_KTH",
     "MODE_MEAN",
     "MODE_TOP",
     "PREFETCH_DISTANCE",
+    "acc_width",
     "accumulate_chunk",
     "add_row",
+    "copy_row",
+    "exact_rows",
+    "filter_bounds",
     "finish",
     "fmuladd",
     "insert_sorted",
@@ -72,6 +77,11 @@ PREFETCH_DISTANCE = 16
 _LINE_BYTES = 64
 
 
+def acc_width(single: bool) -> int:
+    """Scenarios one accumulation part covers: ``ACC_WIDTH``, twice that in float32."""
+    return 2 * ACC_WIDTH if single else ACC_WIDTH
+
+
 @intrinsic
 def _accumulate_chunk(
     typingctx: Any,
@@ -91,24 +101,31 @@ def _accumulate_chunk(
     part: Any,
     groups: Any,
 ) -> Any:
-    """Accumulate segments ``g0 <= g < g1`` over tile columns ``[col0, col0 + ACC_WIDTH)``.
+    """Accumulate segments ``g0 <= g < g1`` over tile columns ``[col0, col0 + W)``.
 
-    With ``m = part * ACC_WIDTH + j`` (``part`` 0 or 1 of a ``MERGE_WIDTH`` group):
-    ``out[(g - g0) * MERGE_WIDTH + m] = sum_p quantity[p] * tile[instrument[p] *
-    row_stride + col0 + j]`` over the positions ``offsets[g] <= p < offsets[g + 1]``, and
-    bit ``m`` of ``hits[g - g0]`` set where ``scale[m] * out[..., m] + mask[m] >
+    ``W`` is :func:`acc_width`: 32 scenarios in 8 vectors of 4 doubles for a float64
+    ``tile`` and ``quantity``, 64 in 8 vectors of 8 singles for float32 ones (the
+    single-precision filter pass of :func:`segment_topk`). With ``m = part * W + j``
+    (``part`` 0 or 1 of a ``MERGE_WIDTH`` group, always 0 in float32): ``out[(g - g0) *
+    MERGE_WIDTH + m] = sum_p quantity[p] * tile[instrument[p] * row_stride + col0 + j]``
+    over the positions ``offsets[g] <= p < offsets[g + 1]``, widened to float64, and bit
+    ``m`` of ``hits[g - g0]`` set where ``scale[m] * out[..., m] + mask[m] >
     threshold[g]`` (part 0 overwrites ``hits``, part 1 adds its bits): with ``mask`` 0 on
     the columns in use and ``-inf`` on the others, the columns that may enter the
     segment's running top-k, found while the sums are still in registers.
 
     While a segment's top-k is still empty (``threshold[g] == -inf``), candidates are
     also cut at a lower bound of its k-th largest loss: the smallest of ``groups``
-    maxima over disjoint lane groups (16, 8 or 4 groups, or the largest lane for 1;
-    ``groups >= k`` is the caller's duty, 0 turns the bound off). At least ``groups``
-    losses reach the bound, so nothing below it can be among the k largest. ``tile`` is a
-    flat C-contiguous float64 array whose rows hold at least ``col0 + ACC_WIDTH``
+    maxima over disjoint lane groups (``W / 2``, ``W / 4``, ... down to 4 groups, or the
+    largest lane for 1; ``groups >= k`` is the caller's duty, 0 turns the bound off). At
+    least ``groups`` losses reach the bound, so nothing below it can be among the k
+    largest. ``tile`` is a flat C-contiguous array whose rows hold at least ``col0 + W``
     columns; the caller guarantees every index is in range.
     """
+    if tile.dtype not in (types.float32, types.float64) or any(
+            a.dtype != tile.dtype for a in (quantity, out, scale, mask)):
+        return None
+    single = tile.dtype == types.float32
     sig = types.void(tile, types.intp, types.intp, offsets, instrument, quantity,
                      types.intp, types.intp, out, scale, mask, threshold, hits, types.intp,
                      types.intp)
@@ -128,10 +145,13 @@ def _accumulate_chunk(
         intp = context.get_value_type(types.intp)
         i32 = ir.IntType(32)
         i8p = ir.IntType(8).as_pointer()
-        vec = ir.VectorType(ir.DoubleType(), _LANES)
-        vec_ptr = vec.as_pointer()
-        n_vec = ACC_WIDTH // _LANES
-        n_lines = ACC_WIDTH * 8 // _LINE_BYTES
+        dbl = ir.DoubleType()
+        elem = ir.FloatType() if single else dbl
+        elem_lanes = 2 * _LANES if single else _LANES
+        width = acc_width(single)
+        evec = ir.VectorType(elem, elem_lanes)
+        n_acc = width // elem_lanes
+        n_lines = width * (4 if single else 8) // _LINE_BYTES
 
         def const(value: int) -> Any:
             return ir.Constant(intp, value)
@@ -141,29 +161,34 @@ def _accumulate_chunk(
                 return builder.sext(value, intp)
             return value
 
+        def splat_of(value: Any, vty: Any) -> Any:
+            one = builder.insert_element(ir.Constant(vty, ir.Undefined), value,
+                                         ir.Constant(i32, 0))
+            zeros = ir.Constant(ir.VectorType(i32, vty.count), [0] * vty.count)
+            return builder.shuffle_vector(one, ir.Constant(vty, ir.Undefined), zeros)
+
+        suffix = f"v{elem_lanes}f{32 if single else 64}"
         fmuladd = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(vec, [vec, vec, vec]),
-            f"llvm.fmuladd.v{_LANES}f64")
+            builder.module, ir.FunctionType(evec, [evec, evec, evec]), f"llvm.fmuladd.{suffix}")
         prefetch = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
             "llvm.prefetch.p0i8")
-        accs = [cgutils.alloca_once(builder, vec) for _ in range(n_vec)]
-        zero = ir.Constant(vec, [0.0] * _LANES)
+        accs = [cgutils.alloca_once(builder, evec) for _ in range(n_acc)]
+        zero = ir.Constant(evec, [0.0] * elem_lanes)
         n_pos = builder.extract_value(i_arr.shape, 0)
         last_pos = builder.sub(n_pos, const(1))
-        splat = ir.Constant(ir.VectorType(i32, _LANES), [0] * _LANES)
         i64 = ir.IntType(64)
 
-        part_col = builder.mul(part_v, const(ACC_WIDTH))
+        part_col = builder.mul(part_v, const(width))
 
         def load_vec(arr: Any, j: int) -> Any:
-            at = builder.add(part_col, const(j * _LANES))
-            return builder.load(builder.bitcast(builder.gep(arr.data, [at]), vec_ptr), align=8)
+            at = builder.add(part_col, const(j * elem_lanes))
+            ptr = builder.bitcast(builder.gep(arr.data, [at]), evec.as_pointer())
+            return builder.load(ptr, align=4 if single else 8)
 
-        scales = [load_vec(w_arr, j) for j in range(n_vec)]
-        masks = [load_vec(m_arr, j) for j in range(n_vec)]
-        dbl = ir.DoubleType()
-        bound_slot = cgutils.alloca_once(builder, dbl)
+        scales = [load_vec(w_arr, j) for j in range(n_acc)]
+        masks = [load_vec(m_arr, j) for j in range(n_acc)]
+        bound_slot = cgutils.alloca_once(builder, elem)
 
         def vmax(a: Any, b: Any) -> Any:
             return builder.select(builder.fcmp_ordered(">", a, b), a, b)
@@ -171,7 +196,7 @@ def _accumulate_chunk(
         def lanes(vectors: list[Any], pick_max: bool) -> Any:
             out = None
             for v in vectors:
-                for lane in range(_LANES):
+                for lane in range(v.type.count):
                     x = builder.extract_element(v, ir.Constant(i32, lane))
                     if out is None:
                         out = x
@@ -182,15 +207,22 @@ def _accumulate_chunk(
 
         def group_bound(masked: list[Any]) -> Any:
             """Smallest of the group maxima (largest lane when ``groups == 1``)."""
-            pairs = [vmax(masked[2 * i], masked[2 * i + 1]) for i in range(n_vec // 2)]
-            quads = [vmax(pairs[2 * i], pairs[2 * i + 1]) for i in range(n_vec // 4)]
-            eights = vmax(quads[0], quads[1])
-            out = lanes(pairs, False)
-            for count, value in ((8, lanes(quads, False)), (4, lanes([eights], False)),
-                                 (1, lanes([eights], True))):
-                here = builder.icmp_signed("==", groups_v, const(count))
-                out = builder.select(here, value, out)
-            return out
+            level = masked
+            out = ir.Constant(elem, float("-inf"))
+            while len(level) > 1:
+                level = [vmax(level[2 * i], level[2 * i + 1]) for i in range(len(level) // 2)]
+                here = builder.icmp_signed("==", groups_v, const(elem_lanes * len(level)))
+                out = builder.select(here, lanes(level, False), out)
+            here = builder.icmp_signed("==", groups_v, const(1))
+            return builder.select(here, lanes(level, True), out)
+
+        def lowered(x: Any) -> Any:
+            """Return a float32 below ``x - 2**-20 |x|`` (float64 ``x``; -inf stays -inf)."""
+            size = builder.select(builder.fcmp_ordered("<", x, ir.Constant(dbl, 0.0)),
+                                  builder.fneg(x), x)
+            low = builder.fsub(builder.fsub(x, builder.fmul(size, ir.Constant(dbl, 2.0**-19))),
+                               ir.Constant(dbl, 2.0**-120))
+            return builder.fptrunc(low, elem)
 
         with cgutils.for_range(builder, builder.sub(g1_v, g0_v)) as seg_loop:
             g = builder.add(seg_loop.index, g0_v)
@@ -210,42 +242,42 @@ def _accumulate_chunk(
                                             ir.Constant(i32, 0), ir.Constant(i32, 3),
                                             ir.Constant(i32, 1)])
                 row = widen(builder.load(builder.gep(i_arr.data, [p])))
-                q = builder.load(builder.gep(q_arr.data, [p]))
-                q_vec = builder.insert_element(ir.Constant(vec, ir.Undefined), q,
-                                               ir.Constant(i32, 0))
-                q_vec = builder.shuffle_vector(q_vec, ir.Constant(vec, ir.Undefined), splat)
+                q_vec = splat_of(builder.load(builder.gep(q_arr.data, [p])), evec)
                 row_ptr = builder.gep(t_arr.data,
                                       [builder.add(builder.mul(row, stride_v), col0_v)])
                 for j, acc in enumerate(accs):
-                    x_ptr = builder.bitcast(builder.gep(row_ptr, [const(j * _LANES)]), vec_ptr)
-                    x = builder.load(x_ptr, align=8)
+                    x_ptr = builder.bitcast(builder.gep(row_ptr, [const(j * elem_lanes)]),
+                                            evec.as_pointer())
+                    x = builder.load(x_ptr, align=4 if single else 8)
                     builder.store(builder.call(fmuladd, [q_vec, x, builder.load(acc)]), acc)
             base = builder.add(builder.mul(seg_loop.index, const(MERGE_WIDTH)), part_col)
             t = builder.load(builder.gep(t_thr.data, [g]))
-            t_vec = builder.insert_element(ir.Constant(vec, ir.Undefined), t, ir.Constant(i32, 0))
-            t_vec = builder.shuffle_vector(t_vec, ir.Constant(vec, ir.Undefined), splat)
+            # in float32 the test runs on rounded losses against a lowered threshold: it
+            # may flag more scenarios than the exact test, never fewer
+            t_vec = splat_of(lowered(t) if single else t, evec)
             masked = []
             for j, acc in enumerate(accs):
                 total = builder.load(acc)
                 dst = builder.bitcast(
-                    builder.gep(r_arr.data, [builder.add(base, const(j * _LANES))]), vec_ptr)
-                builder.store(total, dst, align=8)
+                    builder.gep(r_arr.data, [builder.add(base, const(j * elem_lanes))]),
+                    evec.as_pointer())
+                builder.store(total, dst, align=4 if single else 8)
                 masked.append(builder.fadd(builder.fmul(total, scales[j]), masks[j]))
-            builder.store(ir.Constant(dbl, float("-inf")), bound_slot)
+            builder.store(ir.Constant(elem, float("-inf")), bound_slot)
             empty = builder.fcmp_ordered("==", t, ir.Constant(dbl, float("-inf")))
             use = builder.and_(empty, builder.icmp_signed(">", groups_v, const(0)))
             with builder.if_then(use, likely=False):
-                builder.store(group_bound(masked), bound_slot)
-            bound = builder.load(bound_slot)
-            b_vec = builder.insert_element(ir.Constant(vec, ir.Undefined), bound,
-                                           ir.Constant(i32, 0))
-            b_vec = builder.shuffle_vector(b_vec, ir.Constant(vec, ir.Undefined), splat)
+                bound = group_bound(masked)
+                if single:
+                    bound = lowered(builder.fpext(bound, dbl))
+                builder.store(bound, bound_slot)
+            b_vec = splat_of(builder.load(bound_slot), evec)
             bits = ir.Constant(i64, 0)
             for j, m in enumerate(masked):
                 above = builder.and_(builder.fcmp_ordered(">", m, t_vec),
                                      builder.fcmp_ordered(">=", m, b_vec))
-                word = builder.zext(builder.bitcast(above, ir.IntType(_LANES)), i64)
-                bits = builder.or_(bits, builder.shl(word, ir.Constant(i64, j * _LANES)))
+                word = builder.zext(builder.bitcast(above, ir.IntType(elem_lanes)), i64)
+                bits = builder.or_(bits, builder.shl(word, ir.Constant(i64, j * elem_lanes)))
             hit_ptr = builder.gep(h_arr.data, [seg_loop.index])
             first = builder.icmp_signed("==", part_v, const(0))
             before = builder.select(first, ir.Constant(i64, 0), builder.load(hit_ptr))
@@ -438,6 +470,8 @@ def _make_merge(n_vec: int) -> Any:
                           bits_slot)
             s_intp = builder.trunc(s, intp) if intp.width < 64 else s
             x = builder.load(builder.gep(b_arr.data, [builder.add(base_v, s_intp)]))
+            if signature.args[3].dtype == types.float32:
+                x = builder.fpext(x, dbl)
             x = builder.fmul(builder.load(builder.gep(w_arr.data, [s_intp])), x)
             # no gate against the current k-th value: a value below it lands in the
             # padding slots (k <= j < 4 * n_vec) or falls off, which changes nothing the
@@ -494,14 +528,30 @@ MODE_KTH = 2
 _thread_id = numba.get_thread_id  # type: ignore[attr-defined]
 
 
+@njit(cache=True)
+def copy_row(pnl, tile, i, tile_width, b0, bw):  # type: ignore[no-untyped-def]
+    """Copy ``pnl[i, b0:b0 + bw]`` into tile row ``i`` and zero the rest of the row.
+
+    The copy converts to the tile's precision (float64, or float32 for the filter pass).
+    """
+    row = i * tile_width
+    for s in range(bw):
+        tile[row + s] = pnl[i, b0 + s]
+    for s in range(bw, tile_width):
+        tile[row + s] = 0.0
+
+
 @njit(parallel=True, cache=True)
 def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # type: ignore[no-untyped-def]
-                  tile, tile_width, chunk, n_slots, top_value, top_index, threshold):
+                  tile, tile_width, part_width, chunk, n_slots, top_value, top_index,
+                  threshold):
     """Fill each segment's decreasing top-k row ``top_value[g * kp : g * kp + k]``.
 
-    The accumulator sums ``+q x pnl``; the sign (and the weight) is applied through
-    ``scale = -w``, exactly, as losses reach the top-k. Scratch buffers are per thread
-    (``n_slots`` >= the number of threads), indexed by the worker's thread id.
+    The accumulator sums ``+q x pnl`` in the precision of ``tile`` and ``quantity``
+    (float64, or float32 for the filter pass; ``part_width`` is :func:`acc_width` of
+    it); the sign (and the weight) is applied in float64 through ``scale = -w``, exactly,
+    as losses reach the top-k. Scratch buffers are per thread (``n_slots`` >= the number
+    of threads), indexed by the worker's thread id.
     """
     n_instruments, n_scenarios = pnl.shape
     n_seg = offsets.size - 1
@@ -509,8 +559,14 @@ def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # ty
     n_vec = kp // 4
     n_chunk = (n_seg + chunk - 1) // chunk
     # lane groups for the first merge's lower bound (see accumulate_chunk): >= k of them
-    groups = 1 if k == 1 else (4 if k <= 4 else (8 if k <= 8 else (16 if k <= 16 else 0)))
-    bufs = np.empty((n_slots, chunk * MERGE_WIDTH))
+    vec_lanes = part_width // 8
+    groups = 1 if k == 1 else 0
+    for count in (vec_lanes, 2 * vec_lanes, 4 * vec_lanes):
+        if groups == 0 and k <= count:
+            groups = count
+    bufs = np.empty((n_slots, chunk * MERGE_WIDTH), dtype=tile.dtype)
+    part_scales = np.empty((n_slots, MERGE_WIDTH), dtype=tile.dtype)
+    part_masks = np.empty((n_slots, MERGE_WIDTH), dtype=tile.dtype)
     hits_all = np.empty((n_slots, chunk), dtype=np.int64)
     scales = np.empty((n_slots, MERGE_WIDTH))
     masks = np.empty((n_slots, MERGE_WIDTH))
@@ -522,17 +578,15 @@ def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # ty
     for b0 in range(0, n_scenarios, tile_width):
         bw = min(tile_width, n_scenarios - b0)
         for i in prange(n_instruments):
-            row = i * tile_width
-            for s in range(bw):
-                tile[row + s] = pnl[i, b0 + s]
-            for s in range(bw, tile_width):
-                tile[row + s] = 0.0
+            copy_row(pnl, tile, i, tile_width, b0, bw)
         for c in prange(n_chunk):
             slot = _thread_id()
             buf = bufs[slot]
             hits = hits_all[slot]
             scale = scales[slot]
             mask = masks[slot]
+            part_scale = part_scales[slot]
+            part_mask = part_masks[slot]
             g0 = c * chunk
             g1 = min(n_seg, g0 + chunk)
             for m0 in range(0, bw, MERGE_WIDTH):
@@ -545,11 +599,13 @@ def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # ty
                     else:
                         mask[s] = -np.inf
                         scale[s] = -1.0
-                for part in range(MERGE_WIDTH // ACC_WIDTH):
-                    if part * ACC_WIDTH < mw:  # (a short last group may have one part)
-                        accumulate_chunk(tile, tile_width, m0 + part * ACC_WIDTH, offsets,
-                                         instrument, quantity, g0, g1, buf, scale, mask,
-                                         threshold, hits, part, groups)
+                    part_scale[s] = scale[s]
+                    part_mask[s] = mask[s]
+                for part in range(MERGE_WIDTH // part_width):
+                    if part * part_width < mw:  # (a short last group may have one part)
+                        accumulate_chunk(tile, tile_width, m0 + part * part_width, offsets,
+                                         instrument, quantity, g0, g1, buf, part_scale,
+                                         part_mask, threshold, hits, part, groups)
                 for j in range(g1 - g0):
                     bits = hits[j]
                     if bits == 0:
@@ -575,6 +631,148 @@ def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # ty
                                 insert_sorted(top_value, top_index, row, n_vec, x, s0 + s)
                                 t = top_value[row + k - 1]
                     threshold[g] = t
+
+
+#: Unit roundoff of float32 and float64, and float32's smallest subnormal.
+_U32 = 2.0**-24
+_U64 = 2.0**-53
+_TINY32 = 2.0**-149
+#: Largest sum of ``|q| max|pnl|`` a segment may have for its float32 pass.
+FILTER_RANGE = 2.0**100
+
+
+@njit(parallel=True, cache=True)
+def filter_bounds(row_max, offsets, instrument, quantity, w_max, bound):  # type: ignore[no-untyped-def]
+    r"""Bound, per segment, the gap between its float32 and float64 scenario losses.
+
+    ``bound[g] >= |x32 - x64|`` for every scenario, with ``x`` the scaled loss of
+    :func:`segment_topk` in either precision, or ``inf`` where the float32 pass cannot
+    be trusted (a segment of ``2**20`` positions or more, or sums beyond
+    ``FILTER_RANGE``). ``row_max[i]`` is ``max_s |pnl[i, s]|``; ``w_max`` the largest
+    scale (1 without weights).
+
+    Notes
+    -----
+    With :math:`M_i = \max_s |\mathrm{pnl}_{i,s}|`, :math:`A = \sum_p |q_p| M_{i_p}`,
+    :math:`Q = \sum_p |q_p|`, :math:`M = \sum_p M_{i_p}` and :math:`n` positions,
+    rounding the inputs to float32 and summing
+    :math:`n` fused products in each precision gives (Higham 2002, eq. 3.4, with
+    :math:`\gamma_n = nu / (1 - nu)`)
+
+    .. math:: |x_{32} - x_{64}| \le w_{\max} \bigl((\gamma^{(32)}_{n+2} +
+              \gamma^{(64)}_{n+4}) A + (n + 1) 2^{-149} (1 + Q + M)\bigr),
+
+    the last term for float32's subnormal range; the bound is widened by 0.1% against
+    its own rounding.
+
+    References
+    ----------
+    N. J. Higham, *Accuracy and Stability of Numerical Algorithms*, 2nd ed., SIAM,
+    2002, section 3.1.
+    """
+    n_seg = offsets.size - 1
+    for g in prange(n_seg):
+        p0 = offsets[g]
+        p1 = offsets[g + 1]
+        n = p1 - p0
+        a = 0.0
+        total_q = 0.0
+        total_m = 0.0
+        for p in range(p0, p1):
+            q = abs(quantity[p])
+            m = row_max[instrument[p]]
+            a += q * m
+            total_q += q
+            total_m += m
+        if n >= 2**20 or not max(a, total_q, total_m) < FILTER_RANGE:
+            bound[g] = np.inf
+            continue
+        g32 = (n + 2) * _U32 / (1.0 - (n + 2) * _U32)
+        g64 = (n + 4) * _U64 / (1.0 - (n + 4) * _U64)
+        e = (g32 + g64) * a + (n + 1) * _TINY32 * (1.0 + total_q + total_m)
+        bound[g] = w_max * e * 1.001
+
+
+@njit(parallel=True, cache=True)
+def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound,  # type: ignore[no-untyped-def]
+               tile, tile_width, top_value, top_index, fallback):
+    """Turn each segment's float32 top-``k + 1`` row into its exact float64 top-k row.
+
+    Row ``g`` of ``top_value``/``top_index`` holds the ``k + 1`` largest float32
+    losses of segment ``g`` (:func:`segment_topk` on the float32 pass). Where the
+    ``(k + 1)``-th lies below ``cut = T - 2 bound[g]`` (``T`` the k-th, less a
+    rounding allowance), the row's first ``k`` scenarios are exactly the segment's
+    float64 top-k: recomputed here in float64, in storage order with the fused
+    multiply-add of :func:`accumulate_chunk` (bit for bit the float64 pass's sums),
+    from scenario tiles of ``tile_width`` columns, and sorted as :func:`merge_hits_1`
+    sorts (decreasing, ties by increasing scenario). Elsewhere ``fallback[g]`` is set and
+    the row is left for the caller to recompute in float64.
+
+    Notes
+    -----
+    Every float32 loss is within ``b = bound[g]`` of its float64 loss. The first ``k``
+    rows have float64 losses of at least ``T - b``, so the k-th largest float64 loss is
+    at least ``T - b``; any scenario outside them has a float32 loss at most the
+    ``(k + 1)``-th, below ``T - 2 b``, so a float64 loss below ``T - b``: strictly
+    below the k-th, whatever the order of ties.
+    """
+    n_instruments, n_scenarios = pnl.shape
+    n_seg = offsets.size - 1
+    kp = top_value.size // max(1, n_seg)
+    cand = np.empty(n_seg * k, dtype=np.int32)
+    exact = np.empty(n_seg * k)
+    cursor = np.zeros(n_seg, dtype=np.int32)
+    for g in prange(n_seg):
+        row = g * kp
+        t = top_value[row + k - 1]
+        cut = t - 2.0 * bound[g] - abs(t) * 2.0**-50
+        fallback[g] = not (top_value[row + k] < cut)
+        if fallback[g]:
+            continue
+        base = g * k
+        for j in range(k):  # the candidates by increasing scenario
+            s = top_index[row + j]
+            i = j
+            while i > 0 and cand[base + i - 1] > s:
+                cand[base + i] = cand[base + i - 1]
+                i -= 1
+            cand[base + i] = s
+    for b0 in range(0, n_scenarios, tile_width):
+        bw = min(tile_width, n_scenarios - b0)
+        for i in prange(n_instruments):
+            copy_row(pnl, tile, i, tile_width, b0, bw)
+        for g in prange(n_seg):
+            if fallback[g]:
+                continue
+            base = g * k
+            j = cursor[g]
+            p0 = offsets[g]
+            p1 = offsets[g + 1]
+            while j < k and cand[base + j] < b0 + bw:
+                s = cand[base + j]
+                acc = 0.0
+                for p in range(p0, p1):
+                    acc = fmuladd(quantity[p], tile[instrument[p] * tile_width + s - b0], acc)
+                exact[base + j] = (-weights[s] if weighted else -1.0) * acc
+                j += 1
+            cursor[g] = j
+    for g in prange(n_seg):
+        if fallback[g]:
+            continue
+        row = g * kp
+        base = g * k
+        for j in range(kp):
+            top_value[row + j] = -np.inf
+            top_index[row + j] = -1
+        for j in range(k):
+            x = exact[base + j]
+            i = j
+            while i > 0 and top_value[row + i - 1] < x:
+                top_value[row + i] = top_value[row + i - 1]
+                top_index[row + i] = top_index[row + i - 1]
+                i -= 1
+            top_value[row + i] = x
+            top_index[row + i] = cand[base + j]
 
 
 @njit(parallel=True, cache=True)

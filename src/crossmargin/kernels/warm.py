@@ -40,8 +40,9 @@ def warmup() -> None:
         ExpectedShortfall(k=17),
     ]
     for reduction in reductions:
-        reduce_segments(pnl=pnl, seg_offsets=offsets, pos_instrument=instrument,
-                        pos_quantity=quantity, reduction=reduction)
+        for precision in ("mixed", "double"):
+            reduce_segments(pnl=pnl, seg_offsets=offsets, pos_instrument=instrument,
+                            pos_quantity=quantity, reduction=reduction, precision=precision)
         what_if = WhatIf(pnl=pnl, instruments=instrument[:2], quantities=quantity[:2],
                          reduction=reduction)
         what_if.current()

@@ -32,6 +32,14 @@ class ReductionName(StrEnum):
     VAR = "var"
 
 
+class PrecisionName(StrEnum):
+    """Precisions of the kernel's segment pass (see ``reduce_segments``)."""
+
+    AUTO = "auto"
+    MIXED = "mixed"
+    DOUBLE = "double"
+
+
 class BenchFormat(StrEnum):
     """Output formats of the benchmarks."""
 
@@ -99,6 +107,9 @@ def kernel(
     baseline_accounts: Annotated[int, typer.Option(
         min=1, help="Accounts on which the scipy.sparse baseline is timed, then scaled.")
                                  ] = 50_000,
+    precision: Annotated[PrecisionName, typer.Option(
+        help="auto, mixed (float32 filter settled in float64) or double; the results "
+             "are the same bit for bit.")] = PrecisionName.AUTO,
     output_format: FormatOption = BenchFormat.JSON,
 ) -> None:
     """Time the segment kernel on a seeded synthetic book; report against the limits.
@@ -111,7 +122,8 @@ def kernel(
     report = run_kernel_bench(accounts=accounts, positions=positions, scenarios=scenarios,
                               instruments=instruments, reduction=reduction.value,
                               confidence=confidence, seed=seed,
-                              baseline_accounts=baseline_accounts)
+                              baseline_accounts=baseline_accounts,
+                              precision=precision.value)
     _emit(report, output_format)
 
 
