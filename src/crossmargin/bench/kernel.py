@@ -236,7 +236,8 @@ def run_kernel_bench(
                          value=reduction)
     tail_count(confidence=confidence, n_scenarios=scenarios)  # checks 0 < confidence < 1
     spec = _reduction(reduction, confidence=confidence, scenarios=scenarios, seed=seed)
-    used = pass_precision(precision, int(getattr(spec, "k", 1)))
+    k = int(getattr(spec, "k", 1))
+    used = pass_precision(precision, k)
     warmup()
     build_start = time.perf_counter()
     book = synthetic_book(accounts=accounts, positions=positions, scenarios=scenarios,
@@ -287,7 +288,7 @@ def run_kernel_bench(
         "whatif_p99_us": _sig(float(np.percentile(whatif, 99))),
         "instruments": instruments,
         "reduction": reduction,
-        "k": int(getattr(spec, "k", 1)),
+        "k": k,
         "precision": used,
         "confidence": confidence if reduction in ("es", "var") else None,
         "seed": seed,

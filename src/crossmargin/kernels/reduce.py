@@ -448,7 +448,8 @@ def _mixed_rows(pnl: FloatArray, positions: Positions, p: _Plan, tile_width: int
     bit.
     """
     n_instruments, n_scenarios = pnl.shape
-    row_max = np.abs(pnl).max(axis=1) if n_instruments else np.zeros(0)
+    # max |pnl| per row without an |pnl|-sized temporary
+    row_max = np.maximum(pnl.max(axis=1), -pnl.min(axis=1)) if n_instruments else np.zeros(0)
     quantity = positions.quantity
     weights = p.weights[p.weights != 0.0]
     low, high = FILTER_WEIGHTS
