@@ -83,8 +83,8 @@ def test_span_bench_report_shape(tmp_path: Path) -> None:
     assert doc["products"] == 30 and doc["portfolios"] == 60 and doc["contracts"] == 150
     assert doc["round_trip_equal"] is True and doc["within_limit"] is None
     for key in ("file_mb", "parse_seconds", "peak_parse_mb", "model_mb",
-                "contracts_per_second", "expat_seconds", "iterparse_alone_seconds",
-                "parse_vs_iterparse_alone"):
+                "contracts_per_second", "expat_seconds", "tree_alone_seconds",
+                "iterparse_alone_seconds", "parse_vs_tree_alone", "parse_vs_iterparse_alone"):
         assert doc[key] > 0, key
     assert doc["transient_mb"] >= 0
     assert list(tmp_path.iterdir()) == []

@@ -1,10 +1,16 @@
 r"""Stream a SPAN 4 XML risk-parameter file into a :class:`RiskParameters` model.
 
-The reader walks the file with :func:`xml.etree.ElementTree.iterparse` and handles each
-contract (``fut``, ``opt``, ``phy``) when its element closes, then clears it; series and
-portfolios are cleared when they close, so the tree never holds more than one portfolio.
-Contract columns grow in typed buffers (8 bytes a value), so memory follows the size of
-the model, not of the file.
+The reader feeds the file, 16 KiB at a time, to :class:`xml.etree.ElementTree.XMLParser`
+with the C tree builder, whose elements grow under a ``document`` element the reader
+opened itself. After each piece it walks the open path (the last child of each
+container): every earlier child is complete, so it is handled (a contract ``fut``,
+``opt``, ``phy``, a ``series``, a portfolio, a ``ccDef``, ...) and dropped, children
+before parents, in document order. The tree never holds more than the open path, one
+piece of the file and the small fields its open containers still need; no Python object
+is made for the elements nobody reads (three quarters of a file: risk array values and
+contract fields are read in place), which is what an event per element
+(:func:`~xml.etree.ElementTree.iterparse`) would cost. Contract columns grow in typed
+buffers (8 bytes a value), so memory follows the size of the model, not of the file.
 
 The root may be ``spanFile`` (as CME and NSE publish), ``spn``, ``pointInTime`` or a bare
 ``clearingOrg``. Every malformed value raises :class:`InputError` naming the file, the
@@ -17,7 +23,9 @@ Handled elements: ``pointInTime/date``, ``clearingOrg/ec``, ``pbRateDef``, ``cur
 ``series``/``opt`` and ``phy`` contracts (``cId``, ``pe``, ``o``, ``k``, ``p``, ``d``,
 ``cvf``, ``sc``, ``undC``, ``scanRate``, ``ra``), ``ccDef`` (``pfLink``, ``intraTiers``,
 ``interTiers``, ``somTiers``, ``spotRate``, ``dSpread`` with ``tLeg`` or ``pLeg``) and
-``interSpreads/dSpread``. Other elements are skipped. Where a contract has several
+``interSpreads/dSpread``, found under the containers ``spanFile``, ``spn``,
+``pointInTime``, ``clearingOrg``, ``exchange``, the portfolios and ``series``. Other
+elements are skipped. Where a contract has several
 ``scanRate`` or ``ra`` elements, the one of the maintenance rate (``r``) is kept.
 
 References
@@ -34,7 +42,6 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 
@@ -65,27 +72,20 @@ from crossmargin.methods.span.model import (
     maintenance_rate,
 )
 
-__all__ = ["ROOTS", "read_risk_parameters"]
+__all__ = ["FEED_BYTES", "ROOTS", "read_risk_parameters"]
 
 #: Container elements a file must have (its root, or within it).
 ROOTS = frozenset({"spanFile", "spn", "pointInTime", "clearingOrg"})
 _PORTFOLIOS = {t.element: t for t in PortfolioType}
 _KINDS = {"fut": FUTURE, "opt": OPTION, "phy": PHYSICAL}
 _RIGHTS = {"C": CALL, "P": PUT}
-_CHUNK = 1 << 20
-
-
-class _HashingReader:
-    """A binary file whose bytes are hashed as the parser reads them."""
-
-    def __init__(self, handle: IO[bytes]) -> None:
-        self._handle = handle
-        self.digest = hashlib.sha256()
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._handle.read(size)
-        self.digest.update(data)
-        return data
+#: Bytes fed to the parser at once: small enough for the new elements to stay in cache
+#: until they are handled.
+FEED_BYTES = 1 << 14
+#: Elements walked into: they hold the handled elements.
+_CONTAINERS = frozenset({*ROOTS, "exchange", "futPf", "oofPf", "oopPf", "phyPf", "series"})
+#: The element the reader opens around the file's root.
+_DOCUMENT = "document"
 
 
 def _where(path: str, name: str) -> str:
@@ -223,6 +223,40 @@ class _Reader:
             "curConv": self.cur_conv, "clearingOrg": self.clearing, "date": self.point_date,
             "spanFile": self.close, "spn": self.close, "pointInTime": self.close,
         }
+
+    # -- the walk ------------------------------------------------------------------------
+    def done(self, elem: ET.Element) -> None:
+        """Handle a complete element: a container's children first, in document order."""
+        handlers = self.handlers
+        if elem.tag in _CONTAINERS:
+            for child in elem:
+                if child.tag in _CONTAINERS:
+                    self.done(child)
+                elif (handler := handlers.get(child.tag)) is not None:
+                    handler(child)
+        handler = handlers.get(elem.tag)
+        if handler is not None:
+            handler(elem)
+
+    def drain(self, elem: ET.Element) -> None:
+        """Handle the complete children of the open element ``elem``, down its open path.
+
+        Every child but the last is complete (a later sibling has started): each is
+        handled, then dropped unless no handler took it (a container's own fields, read
+        when it completes). The last child may still be open; the walk goes on into it
+        if it is a container.
+        """
+        handlers = self.handlers
+        while elem.tag in _CONTAINERS or elem.tag == _DOCUMENT:
+            n = len(elem)
+            if n == 0:
+                return
+            if n > 1:
+                complete = elem[:n - 1]
+                for child in complete:
+                    self.done(child)
+                elem[:n - 1] = [c for c in complete if c.tag not in handlers]
+            elem = elem[-1]
 
     # -- rate ids -----------------------------------------------------------------------
     def choose(self, elem: ET.Element, child: str) -> ET.Element | None:
@@ -654,18 +688,21 @@ def read_risk_parameters(path: str | Path) -> RiskParameters:
     path = Path(path)
     source = str(path)
     reader = _Reader(source)
+    digest = hashlib.sha256()
     was_enabled = gc.isenabled()
     gc.disable()  # the parse allocates millions of short-lived elements, no cycles
     try:
+        builder = ET.TreeBuilder()
+        document = builder.start(_DOCUMENT, {})  # the file's root grows under it
+        parser = ET.XMLParser(target=builder)
         with path.open("rb") as handle:
-            stream = _HashingReader(handle)
-            handlers = reader.handlers
-            for _, elem in ET.iterparse(stream, events=("end",)):
-                handler = handlers.get(elem.tag)
-                if handler is not None:
-                    handler(elem)
-            while stream.read(_CHUNK):
-                pass
+            while data := handle.read(FEED_BYTES):
+                digest.update(data)
+                parser.feed(data)
+                reader.drain(document)
+            parser.close()
+        for root in document:  # complete now
+            reader.done(root)
     except FileNotFoundError:
         raise InputError("file not found", source=source) from None
     except OSError as exc:
@@ -685,7 +722,7 @@ def read_risk_parameters(path: str | Path) -> RiskParameters:
                          source=source, field="fut/opt/phy")
     reader.flush()
     return RiskParameters(
-        source=source, sha256=stream.digest.hexdigest(),
+        source=source, sha256=digest.hexdigest(),
         business_date=reader.business_date, clearing_org=reader.clearing_org,
         rate_definitions=tuple(reader.rates), conversions=tuple(reader.conversions),
         scan_points=reader.points, portfolios=tuple(reader.portfolios),
