@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from crossmargin.core.errors import InputError
+from crossmargin.methods.span import parser
 from crossmargin.methods.span.model import (
     CALL,
     FUTURE,
@@ -85,6 +87,38 @@ def test_write_then_read_gives_the_same_model(tmp_path: Path, name: str) -> None
     risk = read_risk_parameters(DATA / name)
     back = read_risk_parameters(write_risk_parameters(risk, tmp_path / name))
     _assert_same(risk, back)
+
+
+@pytest.mark.parametrize("name", ["cme_intra.spn", "cme_inter.spn", "mcmillan_sp.spn"])
+@pytest.mark.parametrize("piece", [1, 7, 64, 1000])
+def test_the_model_does_not_depend_on_where_pieces_end(name: str, piece: int,
+                                                       monkeypatch: pytest.MonkeyPatch
+                                                       ) -> None:
+    """Pieces ending inside tags, texts and open portfolios leave the model as it is."""
+    whole = read_risk_parameters(DATA / name)
+    monkeypatch.setattr(parser, "FEED_BYTES", piece)
+    _assert_same(whole, read_risk_parameters(DATA / name))
+
+
+def test_handled_elements_are_dropped_as_they_complete(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch
+                                                      ) -> None:
+    """While a portfolio streams, its completed contracts leave the tree; its fields stay."""
+    contracts = "".join(FUT.replace("<cId>1</cId>", f"<cId>{k}</cId>") for k in range(1, 41))
+    path = _write(tmp_path, _futures(contracts))
+    seen: list[int] = []
+    drain = parser._Reader.drain
+
+    def spy(self: parser._Reader, elem: ET.Element) -> None:
+        drain(self, elem)
+        seen.append(sum(1 for _ in elem.iter("fut")))
+
+    monkeypatch.setattr(parser, "FEED_BYTES", 256)
+    monkeypatch.setattr(parser._Reader, "drain", spy)
+    risk = read_risk_parameters(path)
+    assert risk.contracts.cid.tolist() == list(range(1, 41))
+    assert risk.portfolios[0].code == "ES" and risk.portfolios[0].exchange == "T"
+    assert len(seen) > 20 and max(seen) <= 1  # never more than the open contract
 
 
 def _assert_same(a: RiskParameters, b: RiskParameters) -> None:
