@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -76,6 +77,22 @@ def test_bad_invocations_exit_2_with_one_line(tmp_path: Path) -> None:
         assert result.exit_code == 2, (args, result.stdout)
         assert result.stderr.count("\n") == 1 and message in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_margin_reads_the_file_zipped_as_published(tmp_path: Path) -> None:
+    zipped = tmp_path / "cme.20260302.s.spn.zip"
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(DATA / "cme_inter.spn", "cme.20260302.s.spn")
+    result = runner.invoke(app, ["margin", str(_portfolio(tmp_path)), "--method", "span",
+                                 "--span-file", str(zipped), "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    (m,) = json.loads(result.stdout)["accounts"][0]["methods"]
+    assert m["maintenance_margin"] == 2700.0 and "spn.zip" in m["params"]["source"]
+    zipped.write_bytes(zipped.read_bytes()[:100])
+    result = runner.invoke(app, ["margin", str(_portfolio(tmp_path)), "--method", "span",
+                                 "--span-file", str(zipped), "--format", "json"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "corrupt archive" in result.stderr
 
 
 def test_span_bench_report_shape(tmp_path: Path) -> None:

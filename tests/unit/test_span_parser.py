@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import xml.etree.ElementTree as ET
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -98,6 +100,37 @@ def test_the_model_does_not_depend_on_where_pieces_end(name: str, piece: int,
     whole = read_risk_parameters(DATA / name)
     monkeypatch.setattr(parser, "FEED_BYTES", piece)
     _assert_same(whole, read_risk_parameters(DATA / name))
+
+
+def test_reads_zip_and_gzip_archives_as_their_content(tmp_path: Path) -> None:
+    """CME publishes ``.spn.zip``; the archive gives the same model, digest included."""
+    plain = read_risk_parameters(DATA / "cme_inter.spn")
+    zipped = tmp_path / "cme.20260105.s.spn.zip"
+    with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.write(DATA / "cme_inter.spn", "cme.20260105.s.spn")
+    gzipped = tmp_path / "cme_inter.spn.gz"
+    gzipped.write_bytes(gzip.compress((DATA / "cme_inter.spn").read_bytes()))
+    for path in (zipped, gzipped):
+        risk = read_risk_parameters(path)
+        _assert_same(plain, risk)
+        assert risk.sha256 == plain.sha256 and risk.source == str(path)
+
+
+def test_bad_archives_name_the_file(tmp_path: Path) -> None:
+    two = tmp_path / "two.zip"
+    with zipfile.ZipFile(two, "w") as archive:
+        archive.writestr("a.spn", "<spanFile/>")
+        archive.writestr("b.spn", "<spanFile/>")
+    with pytest.raises(InputError, match=r"two\.zip.*exactly one SPAN file.*holds 2"):
+        read_risk_parameters(two)
+    cut = tmp_path / "cut.spn.gz"
+    cut.write_bytes(gzip.compress((DATA / "cme_inter.spn").read_bytes())[:200])
+    with pytest.raises(InputError, match=r"cut\.spn\.gz.*corrupt archive"):
+        read_risk_parameters(cut)
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(b"PK\x03\x04" + b"\x00" * 60)
+    with pytest.raises(InputError, match=r"broken\.zip.*corrupt archive"):
+        read_risk_parameters(broken)
 
 
 def test_handled_elements_are_dropped_as_they_complete(tmp_path: Path,

@@ -78,8 +78,8 @@ def margin(
     out: Annotated[Path | None, typer.Option(help="Write the output to this file.")] = None,
     max_stale_days: MaxStaleOption = None,
     span_file: Annotated[Path | None, typer.Option(
-        "--span-file", help="SPAN 4 XML risk-parameter file for --method span (alone, "
-                            "it is the market data).")] = None,
+        "--span-file", help="SPAN 4 XML risk-parameter file (or its .zip or .gz) for "
+                            "--method span (alone, it is the market data).")] = None,
 ) -> None:
     """Compute margin requirements of every account of PORTFOLIO."""
     from crossmargin.methods.span.method import StandardPortfolioAnalysisOfRisk

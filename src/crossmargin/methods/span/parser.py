@@ -12,6 +12,11 @@ contract fields are read in place), which is what an event per element
 (:func:`~xml.etree.ElementTree.iterparse`) would cost. Contract columns grow in typed
 buffers (8 bytes a value), so memory follows the size of the model, not of the file.
 
+The file may also come zip-archived (one member, as CME publishes ``.spn.zip`` files) or
+gzip-compressed: the reader streams the decompressed bytes, told apart by their leading
+magic bytes, not by the name; ``sha256`` is the digest of the XML itself, so an archive
+and its content give the same model.
+
 The root may be ``spanFile`` (as CME and NSE publish), ``spn``, ``pointInTime`` or a bare
 ``clearingOrg``. Every malformed value raises :class:`InputError` naming the file, the
 element path (``futPf[pfCode=ES]/fut[3]/ra/a[5]``) and the value.
@@ -36,12 +41,17 @@ References
 from __future__ import annotations
 
 import gc
+import gzip
 import hashlib
 import sys
 import xml.etree.ElementTree as ET
+import zipfile
+import zlib
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -667,13 +677,35 @@ def _finite(text: str | None) -> bool:
     return value == value and abs(value) != float("inf")
 
 
+class _Bytes(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+def _open_xml(path: Path, stack: ExitStack) -> _Bytes:
+    """Open the XML bytes of ``path``: its one zip member, its gzip content, or itself."""
+    handle = stack.enter_context(path.open("rb"))
+    magic = handle.read(4)
+    handle.seek(0)
+    if magic == b"PK\x03\x04":
+        archive = stack.enter_context(zipfile.ZipFile(handle))
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        if len(members) != 1:
+            raise InputError(f"a zip archive must hold exactly one SPAN file, this one holds "
+                             f"{len(members)}", source=str(path))
+        return stack.enter_context(archive.open(members[0]))
+    if magic[:2] == b"\x1f\x8b":
+        content: _Bytes = stack.enter_context(gzip.GzipFile(fileobj=handle))
+        return content
+    return handle
+
+
 def read_risk_parameters(path: str | Path) -> RiskParameters:
     """Read a SPAN 4 XML risk-parameter file, streaming.
 
     Parameters
     ----------
     path : str or Path
-        The ``.spn``/``.xml`` file.
+        The ``.spn``/``.xml`` file, or a zip archive of it (one member) or its gzip.
 
     Returns
     -------
@@ -682,8 +714,9 @@ def read_risk_parameters(path: str | Path) -> RiskParameters:
     Raises
     ------
     InputError
-        A missing or malformed file, or a value that is not what its element requires;
-        the message names the file, the element path and the value.
+        A missing or malformed file (a corrupt archive included), or a value that is not
+        what its element requires; the message names the file, the element path and the
+        value.
     """
     path = Path(path)
     source = str(path)
@@ -695,7 +728,8 @@ def read_risk_parameters(path: str | Path) -> RiskParameters:
         builder = ET.TreeBuilder()
         document = builder.start(_DOCUMENT, {})  # the file's root grows under it
         parser = ET.XMLParser(target=builder)
-        with path.open("rb") as handle:
+        with ExitStack() as stack:
+            handle = _open_xml(path, stack)
             while data := handle.read(FEED_BYTES):
                 digest.update(data)
                 parser.feed(data)
@@ -705,6 +739,8 @@ def read_risk_parameters(path: str | Path) -> RiskParameters:
             reader.done(root)
     except FileNotFoundError:
         raise InputError("file not found", source=source) from None
+    except (zipfile.BadZipFile, zlib.error, EOFError, gzip.BadGzipFile) as exc:
+        raise InputError(f"corrupt archive: {exc}", source=source) from None
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", source=source) from None
     except ET.ParseError as exc:
