@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import itertools
 import xml.etree.ElementTree as ET
 import zipfile
 from datetime import date
@@ -283,16 +284,19 @@ def test_bad_definitions_name_the_element(tmp_path: Path, body: str, message: st
     assert message in str(err.value), str(err.value)
 
 
-def test_bad_files(tmp_path: Path) -> None:
+def test_bad_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(InputError, match="file not found"):
         read_risk_parameters(tmp_path / "missing.spn")
     broken = tmp_path / "broken.spn"
     broken.write_text("<spanFile><pointInTime></spanFile>")
     with pytest.raises(InputError, match=r"not well-formed XML at line 1, column"):
         read_risk_parameters(broken)
-    other = _write(tmp_path, "<x/>", root="html")
-    with pytest.raises(InputError, match="root: not a SPAN risk-parameter file"):
-        read_risk_parameters(other)
+    for root, piece in itertools.product(("html", "document"), (16, parser.FEED_BYTES)):
+        # "document" is also the name of the reader's own wrapper element
+        other = _write(tmp_path, _futures(FUT + FUT), root=root)
+        monkeypatch.setattr(parser, "FEED_BYTES", piece)
+        with pytest.raises(InputError, match="root: not a SPAN risk-parameter file"):
+            read_risk_parameters(other)
     loose = _write(tmp_path, f"<pointInTime><clearingOrg>{FUT}</clearingOrg></pointInTime>")
     with pytest.raises(InputError, match=r"1 contract\(s\) outside a product portfolio"):
         read_risk_parameters(loose)

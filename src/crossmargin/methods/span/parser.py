@@ -6,11 +6,11 @@ opened itself. After each piece it walks the open path (the last child of each
 container): every earlier child is complete, so it is handled (a contract ``fut``,
 ``opt``, ``phy``, a ``series``, a portfolio, a ``ccDef``, ...) and dropped, children
 before parents, in document order. The tree never holds more than the open path, one
-piece of the file and the small fields its open containers still need; no Python object
-is made for the elements nobody reads (three quarters of a file: risk array values and
-contract fields are read in place), which is what an event per element
-(:func:`~xml.etree.ElementTree.iterparse`) would cost. Contract columns grow in typed
-buffers (8 bytes a value), so memory follows the size of the model, not of the file.
+piece of the file and the small fields its open containers still need. Python code runs
+only for the elements a handler reads; an event per element
+(:func:`~xml.etree.ElementTree.iterparse`) would run it for every one, each risk array
+value included. Contract columns grow in typed buffers (8 bytes a value), so memory
+follows the size of the model, not of the file.
 
 The file may also come zip-archived (one member, as CME publishes ``.spn.zip`` files) or
 gzip-compressed: the reader streams the decompressed bytes, told apart by their leading
@@ -30,8 +30,8 @@ Handled elements: ``pointInTime/date``, ``clearingOrg/ec``, ``pbRateDef``, ``cur
 ``interTiers``, ``somTiers``, ``spotRate``, ``dSpread`` with ``tLeg`` or ``pLeg``) and
 ``interSpreads/dSpread``, found under the containers ``spanFile``, ``spn``,
 ``pointInTime``, ``clearingOrg``, ``exchange``, the portfolios and ``series``. Other
-elements are skipped. Where a contract has several
-``scanRate`` or ``ra`` elements, the one of the maintenance rate (``r``) is kept.
+elements are skipped. Where a contract has several ``scanRate`` or ``ra`` elements, the
+one of the maintenance rate (``r``) is kept.
 
 References
 ----------
@@ -251,22 +251,22 @@ class _Reader:
     def drain(self, elem: ET.Element) -> None:
         """Handle the complete children of the open element ``elem``, down its open path.
 
-        Every child but the last is complete (a later sibling has started): each is
-        handled, then dropped unless no handler took it (a container's own fields, read
-        when it completes). The last child may still be open; the walk goes on into it
-        if it is a container.
+        ``elem`` is the reader's own ``document`` element or an open container. Every
+        child but the last is complete (a later sibling has started): each is handled,
+        then dropped unless no handler took it (a container's own fields, read when it
+        completes). The last child may still be open; the walk goes on into it if it is
+        a container.
         """
         handlers = self.handlers
-        while elem.tag in _CONTAINERS or elem.tag == _DOCUMENT:
-            n = len(elem)
-            if n == 0:
-                return
+        while (n := len(elem)) > 0:
             if n > 1:
                 complete = elem[:n - 1]
                 for child in complete:
                     self.done(child)
                 elem[:n - 1] = [c for c in complete if c.tag not in handlers]
             elem = elem[-1]
+            if elem.tag not in _CONTAINERS:
+                return
 
     # -- rate ids -----------------------------------------------------------------------
     def choose(self, elem: ET.Element, child: str) -> ET.Element | None:
