@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import numpy as np
 import pytest
+import typer
 from hypothesis import HealthCheck, settings
 
 from crossmargin.market.snapshot import Curve, MarketSnapshot, VolSurface
@@ -17,6 +19,21 @@ settings.register_profile(
 settings.load_profile("ci")
 
 AS_OF = date(2018, 6, 29)
+
+
+def command_app(name: str, command: Callable[..., None]) -> typer.Typer:
+    """Return an app holding ``command`` as ``name`` and a second command.
+
+    With two commands, ``name`` is a subcommand, invoked as in the application.
+    """
+    app = typer.Typer()
+    app.command(name=name)(command)
+
+    @app.command()
+    def version() -> None:
+        """The second command."""
+
+    return app
 
 
 def make_market(**overrides: object) -> MarketSnapshot:

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from crossmargin.analytics.report.figures import report_figures
 from crossmargin.analytics.report.html import FIGURE_CLASS, render_html
 from crossmargin.analytics.report.png import PNG_SCALE, PNG_WIDTH, export_png
-from tests.unit.test_report import _cli, report_evidence, write_population
+from tests.unit.test_report import CLI, report_evidence, write_population
 
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.chrome.service import Service  # noqa: E402
@@ -101,7 +101,7 @@ def test_cli_report_with_png_dir_opens_in_the_browser(browser: object, tmp_path:
     an error and draws every chart, and the PNGs are the page's charts."""
     population = write_population(tmp_path / "pop.parquet")
     out, png_dir = tmp_path / "report.html", tmp_path / "slides"
-    result = CliRunner().invoke(_cli(), [
+    result = CliRunner().invoke(CLI, [
         "report", "--population", str(population), "--out", str(out), "--as-of",
         "2018-06-29", "--from", "2018-06-18", "--to", "2018-06-22", "--max-stale-days",
         "curve=500", "--png-dir", str(png_dir), "--format", "json"])

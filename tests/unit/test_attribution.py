@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from crossmargin.analytics.attribution import (
@@ -41,10 +40,13 @@ from crossmargin.methods.fhs.method import FilteredHistoricalSimulation, Measure
 from crossmargin.methods.grid.method import ScenarioGrid
 from crossmargin.methods.registry import get_method
 from crossmargin.methods.tims.method import TheoreticalIntermarketMargin
-from tests.conftest import AS_OF, make_market
+from tests.conftest import AS_OF, command_app, make_market
 from tests.property.books import one_account
 from tests.unit.test_fhs_addons import AAPL, BTC, LIQ, PERP, PUT
 from tests.unit.test_fhs_addons import _book as liquidity_book
+
+#: The command under test, invoked as a subcommand.
+CLI = command_app("explain", explain_command)
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 MARKET = make_market()
@@ -288,19 +290,9 @@ def test_non_scenario_method_and_unknown_account_are_refused() -> None:
         attribute(GRID.compute(book, MARKET), other, "B")
 
 
-def _cli() -> typer.Typer:
-    app = typer.Typer()
-    app.command(name="explain")(explain_command)
-
-    @app.command()
-    def version() -> None:
-        """A second command, so that ``explain`` is a subcommand as in the application."""
-
-    return app
-
 
 def test_cli_explain_json_adds_up() -> None:
-    result = CliRunner().invoke(_cli(), [
+    result = CliRunner().invoke(CLI, [
         "explain", str(EXAMPLES / "portfolio.yaml"), "--account", "ACME-1",
         "--market", str(EXAMPLES / "market.yaml"), "--format", "json"])
     assert result.exit_code == 0, result.stderr
@@ -317,7 +309,7 @@ def test_cli_explain_json_adds_up() -> None:
 
 
 def test_cli_explain_table_and_errors() -> None:
-    app = _cli()
+    app = CLI
     args = ["explain", str(EXAMPLES / "portfolio.yaml"), "--market",
             str(EXAMPLES / "market.yaml")]
     table = CliRunner().invoke(app, [*args, "--account", "ACME-1", "--method", "tims",

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from crossmargin.analytics.backtest import BacktestParameters, BacktestResult, run_backtest
@@ -40,7 +39,10 @@ from crossmargin.market.snapshot import VolSurface
 from crossmargin.params.loader import load_params
 from crossmargin.pricing.revalue import revalue
 from crossmargin.scenarios.base import ScenarioSet
-from tests.conftest import AS_OF, make_market
+from tests.conftest import AS_OF, command_app, make_market
+
+#: The command under test, invoked as a subcommand.
+CLI = command_app("backtest", backtest_command)
 
 CALENDAR = ReferenceCalendar.from_history("SPX")
 TWO_DAYS = MarginPeriod(days=2, continuous=frozenset({AssetClass.CRYPTO}))
@@ -280,16 +282,6 @@ def test_the_market_move_revalues_at_the_later_market() -> None:
     assert move.horizon_days == 3.0
 
 
-def _cli() -> typer.Typer:
-    app = typer.Typer()
-    app.command(name="backtest")(backtest_command)
-
-    @app.command()
-    def version() -> None:
-        """A second command, so that ``backtest`` is a subcommand as in the application."""
-
-    return app
-
 
 def test_cli_backtest_json_and_table(tmp_path: Path) -> None:
     portfolio = tmp_path / "book.yaml"
@@ -297,18 +289,18 @@ def test_cli_backtest_json_and_table(tmp_path: Path) -> None:
     args = ["backtest", str(portfolio), "--method", "tims", "--from", "2015-06-01",
             "--to", "2015-06-12"]
     out = tmp_path / "bt.json"
-    result = CliRunner().invoke(_cli(), [*args, "--format", "json", "--out", str(out)])
+    result = CliRunner().invoke(CLI, [*args, "--format", "json", "--out", str(out)])
     assert result.exit_code == 0, result.stderr
     doc = json.loads(out.read_text())
     assert doc["name"] == "tims" and doc["days"] == 10 and doc["observations"] == 20
     assert {a["account"] for a in doc["accounts"]} == {"A", "B"}
-    table = CliRunner().invoke(_cli(), args)
+    table = CliRunner().invoke(CLI, args)
     assert table.exit_code == 0, table.stderr
     assert "Kupiec" in table.stdout and "Traffic light" in table.stdout
-    bad = CliRunner().invoke(_cli(), ["backtest", str(portfolio), "--from", "2015-06-01",
+    bad = CliRunner().invoke(CLI, ["backtest", str(portfolio), "--from", "2015-06-01",
                                       "--to", "2015-06-12"])
     assert bad.exit_code == 2 and bad.stderr.count("\n") == 1 and "--method" in bad.stderr
-    fmt = CliRunner().invoke(_cli(), [*args, "--format", "xml"])
+    fmt = CliRunner().invoke(CLI, [*args, "--format", "xml"])
     assert fmt.exit_code == 2 and "--format" in fmt.stderr
 
 

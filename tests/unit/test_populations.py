@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from crossmargin.analytics.archetypes import trailing_betas
@@ -53,6 +52,10 @@ from crossmargin.methods.registry import method_for
 from crossmargin.params.loader import ParamSet, load_params
 from crossmargin.pricing.revalue import revalue
 from crossmargin.scenarios.base import ScenarioSet
+from tests.conftest import command_app
+
+#: The command under test, invoked as a subcommand.
+CLI = command_app("population", population_command)
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 #: Dates the bundled history covers: Treasuries and options (2016), coins and perpetuals
@@ -398,21 +401,11 @@ def test_a_plain_book_drops_a_stale_accounts_sidecar(everything: Population,
 # -- command line ------------------------------------------------------------------------
 
 
-def _cli() -> typer.Typer:
-    app = typer.Typer()
-    app.command(name="population")(population_command)
-
-    @app.command()
-    def version() -> None:
-        """A second command, so that ``population`` is a subcommand as in the application."""
-
-    return app
-
 
 def test_cli_population_json_and_table(tmp_path: Path) -> None:
     args = ["population", "--accounts", "120", "--as-of", "2016-06-30", "--seed", "3",
             "--members", "4"]
-    result = CliRunner().invoke(_cli(), [*args, "--out", str(tmp_path / "a.parquet"),
+    result = CliRunner().invoke(CLI, [*args, "--out", str(tmp_path / "a.parquet"),
                                          "--format", "json"])
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
@@ -420,14 +413,14 @@ def test_cli_population_json_and_table(tmp_path: Path) -> None:
     assert sum(r["accounts"] for r in doc["archetypes"]) == 120
     assert {"generate", "write"} == set(doc["seconds"])
     assert any("crypto_fund left out" in n for n in doc["notes"])
-    table = CliRunner().invoke(_cli(), [*args, "--out", str(tmp_path / "b.parquet")])
+    table = CliRunner().invoke(CLI, [*args, "--out", str(tmp_path / "b.parquet")])
     assert table.exit_code == 0, table.stderr
     assert "hedge_fund" in table.stdout and "note: basis_trader left out" in table.stdout
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
 
 
 def test_cli_population_errors(tmp_path: Path) -> None:
-    app = _cli()
+    app = CLI
     out = ["--out", str(tmp_path / "x.parquet")]
     refused = CliRunner().invoke(app, ["population", "--accounts", "10", "--as-of",
                                        "2018-06-29", "--mix", "treasury_basis=1", *out])

@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from crossmargin.analytics.procyclicality import (
@@ -23,6 +22,10 @@ from crossmargin.book.instruments import Equity, Future
 from crossmargin.core.errors import InputError
 from crossmargin.interfaces.cli.backtest import procyclicality_command
 from crossmargin.params.loader import load_params
+from tests.conftest import command_app
+
+#: The command under test, invoked as a subcommand.
+CLI = command_app("procyclicality", procyclicality_command)
 
 HAND = 1e-9
 DAYS = pd.bdate_range("2020-03-02", periods=7)
@@ -136,16 +139,6 @@ def test_fhs_tools_never_lower_the_margin() -> None:
     assert np.all(buffered > none) and np.all(buffered <= 1.25 * none + 0.02)
 
 
-def _cli() -> typer.Typer:
-    app = typer.Typer()
-    app.command(name="procyclicality")(procyclicality_command)
-
-    @app.command()
-    def version() -> None:
-        """A second command, so that ``procyclicality`` is a subcommand."""
-
-    return app
-
 
 def test_cli_procyclicality(tmp_path: Path) -> None:
     portfolio = tmp_path / "book.yaml"
@@ -153,11 +146,11 @@ def test_cli_procyclicality(tmp_path: Path) -> None:
                          "    positions:\n      - {type: equity, symbol: AAPL, quantity: 10}\n")
     args = ["procyclicality", str(portfolio), "--method", "tims", "--from", "2015-08-03",
             "--to", "2015-08-14"]
-    result = CliRunner().invoke(_cli(), [*args, "--format", "json"])
+    result = CliRunner().invoke(CLI, [*args, "--format", "json"])
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["models"][0]["label"] == "tims" and doc["models"][0]["observations"] == 10
-    table = CliRunner().invoke(_cli(), args)
+    table = CliRunner().invoke(CLI, args)
     assert table.exit_code == 0 and "Peak/trough" in table.stdout
-    bad = CliRunner().invoke(_cli(), [*args[:-2], "--to", "2015-07-01"])
+    bad = CliRunner().invoke(CLI, [*args[:-2], "--to", "2015-07-01"])
     assert bad.exit_code == 2 and "--to" in bad.stderr

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import typer
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -61,8 +60,11 @@ from crossmargin.core.errors import InputError
 from crossmargin.interfaces.cli.report import report_command
 from crossmargin.market.build import snapshot_from_history
 from crossmargin.params.loader import load_params
+from tests.conftest import AS_OF, command_app
 
-AS_OF = date(2018, 6, 29)
+#: The command under test, invoked as a subcommand.
+CLI = command_app("report", report_command)
+
 AAPL = Equity(symbol="AAPL")
 ES = Future(symbol="ESU8", underlying="SPX", expiry=date(2018, 9, 21), multiplier=50.0)
 BTC_PERP = Perpetual(underlying="BTC")
@@ -489,16 +491,6 @@ def test_png_export_failure_is_one_line_and_leaves_nothing(tmp_path: Path,
 
 # -- the command -------------------------------------------------------------------------------
 
-def _cli() -> typer.Typer:
-    app = typer.Typer()
-    app.command(name="report")(report_command)
-
-    @app.command()
-    def version() -> None:
-        """A second command, so that ``report`` is a subcommand as in the application."""
-
-    return app
-
 
 def write_population(path: Path) -> Path:
     """Write a small columnar population (stocks, index futures, a BTC perpetual)."""
@@ -521,7 +513,7 @@ def write_population(path: Path) -> Path:
 def test_cli_report_writes_the_page_and_a_json_summary(tmp_path: Path) -> None:
     population = write_population(tmp_path / "pop.parquet")
     out = tmp_path / "out" / "report.html"
-    result = CliRunner().invoke(_cli(), [
+    result = CliRunner().invoke(CLI, [
         "report", "--population", str(population), "--out", str(out), "--as-of",
         "2018-06-29", "--from", "2018-06-11", "--to", "2018-06-22", "--max-stale-days",
         "curve=500", "--format", "json"])
@@ -540,7 +532,7 @@ def test_cli_report_writes_the_page_and_a_json_summary(tmp_path: Path) -> None:
 def test_cli_report_errors_are_one_line(tmp_path: Path) -> None:
     population = write_population(tmp_path / "pop.parquet")
     out = tmp_path / "report.html"
-    app = _cli()
+    app = CLI
     no_date = CliRunner().invoke(app, ["report", "--population", str(population),
                                        "--out", str(out)])
     assert no_date.exit_code == 2 and "names no date: give --as-of" in no_date.stderr

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from crossmargin.analytics.cover import cover_n, member_index, sum_rows
@@ -22,7 +21,10 @@ from crossmargin.interfaces.cli.stress import stress_command
 from crossmargin.market.history import load_history
 from crossmargin.pricing.revalue import revalue
 from crossmargin.scenarios.base import ScenarioSet
-from tests.conftest import AS_OF, make_market
+from tests.conftest import AS_OF, command_app, make_market
+
+#: The command under test, invoked as a subcommand.
+CLI = command_app("stress", stress_command)
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 MARKET = make_market()
@@ -399,16 +401,6 @@ accounts:
 """
 
 
-def _cli() -> typer.Typer:
-    app = typer.Typer()
-    app.command(name="stress")(stress_command)
-
-    @app.command()
-    def version() -> None:
-        """A second command, so that ``stress`` is a subcommand as in the application."""
-
-    return app
-
 
 def _portfolio(tmp_path: Path) -> Path:
     path = tmp_path / "book.yaml"
@@ -419,7 +411,7 @@ def _portfolio(tmp_path: Path) -> Path:
 def test_cli_stress_json_and_table(tmp_path: Path) -> None:
     args = ["stress", str(_portfolio(tmp_path)), "--market", str(EXAMPLES / "market.yaml"),
             "--scenarios", str(EXAMPLES / "stress.yaml"), "--method", "grid"]
-    result = CliRunner().invoke(_cli(), [*args, "--format", "json"])
+    result = CliRunner().invoke(CLI, [*args, "--format", "json"])
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
     assert doc["margin"]["source"] == "method grid" and doc["members"] == 2
@@ -427,7 +419,7 @@ def test_cli_stress_json_and_table(tmp_path: Path) -> None:
     assert any(n.startswith("left out: lehman-2008") for n in doc["notes"])
     assert doc["cover_2"]["amount"] >= doc["cover_1"]["amount"] > 0
     out = tmp_path / "stress.txt"
-    table = CliRunner().invoke(_cli(), [*args, "--out", str(out)])
+    table = CliRunner().invoke(CLI, [*args, "--out", str(out)])
     assert table.exit_code == 0, table.stderr
     text = out.read_text(encoding="utf-8")
     assert "Cover-1:" in text and "Cover-2:" in text and "CM2" in text
@@ -435,14 +427,14 @@ def test_cli_stress_json_and_table(tmp_path: Path) -> None:
 
 def test_cli_stress_errors_are_one_line(tmp_path: Path) -> None:
     args = ["stress", str(_portfolio(tmp_path)), "--market", str(EXAMPLES / "market.yaml")]
-    both = CliRunner().invoke(_cli(), [*args, "--method", "grid", "--arrangement", "silo"])
+    both = CliRunner().invoke(CLI, [*args, "--method", "grid", "--arrangement", "silo"])
     assert both.exit_code == 2 and "not both" in both.stderr
     bad = tmp_path / "bad.yaml"
     bad.write_text("hypothetical:\n  - {name: a, prices: {BTC: -2}}\n", encoding="utf-8")
-    wrong = CliRunner().invoke(_cli(), [*args, "--scenarios", str(bad), "--method", "grid"])
+    wrong = CliRunner().invoke(CLI, [*args, "--scenarios", str(bad), "--method", "grid"])
     assert wrong.exit_code == 2
     assert wrong.stderr.count("\n") == 1 and "prices.BTC=-2" in wrong.stderr
-    fmt = CliRunner().invoke(_cli(), [*args, "--format", "xml"])
+    fmt = CliRunner().invoke(CLI, [*args, "--format", "xml"])
     assert fmt.exit_code == 2 and "--format" in fmt.stderr
 
 
