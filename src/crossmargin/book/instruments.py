@@ -109,7 +109,6 @@ class Instrument:
         """The price symbol whose moves drive this instrument's value."""
         raise NotImplementedError
 
-
     @property
     def label(self) -> str:
         """A short human-readable identifier."""
