@@ -46,6 +46,16 @@ def test_compare_table_and_bad_override() -> None:
     assert bad.exit_code == 2 and "silo" in bad.stdout + bad.stderr
 
 
+def test_bad_stale_limit_is_one_line() -> None:
+    """A non-ASCII digit passes ``str.isdigit`` but not ``int``: still a clean error."""
+    for value in ("curve=5\u00b2", "curve=abc", "curve"):
+        bad = runner.invoke(app, ["compare", str(demo_portfolio_path()),
+                                  "--max-stale-days", value])
+        message = (bad.stderr or bad.stdout).strip()
+        assert bad.exit_code == 2, message
+        assert "--max-stale-days" in message and "\n" not in message, message
+
+
 def test_bench_span_json() -> None:
     result = runner.invoke(app, ["bench", "span", "--products", "40", "--repeats", "1"])
     assert result.exit_code == 0, result.stdout

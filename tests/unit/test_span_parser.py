@@ -244,6 +244,8 @@ def test_periods_cover_months_or_days() -> None:
      "futPf[pfCode=ES]/fut[1]/pe='2026-09': not a period (YYYYMM or YYYYMMDD)"),
     (FUT.replace("<pe>202609</pe>", "<pe>202613</pe>"),
      "pe='202613': not a period (YYYYMM or YYYYMMDD)"),
+    (FUT.replace("<pe>202609</pe>", "<pe>20260\u00b2</pe>"),
+     "pe='20260\u00b2': not a period (YYYYMM or YYYYMMDD)"),
     (FUT.replace("<pe>202609</pe>", ""), "futPf[pfCode=ES]/fut[1]/pe: is required"),
     (FUT.replace("<p>10</p>", "<p>ten</p>"), "fut[1]/p='ten': not a number"),
     (FUT + FUT.replace("<cId>1</cId>", "<cId>x</cId>"), "fut[2]/cId='x': not an integer"),
@@ -270,6 +272,8 @@ def test_bad_contract_names_file_path_and_value(tmp_path: Path, contracts: str,
      "pfType='XYZ': unknown portfolio type"),
     ("<ccDef><cc>C</cc><intraTiers><tier><tn>1</tn><sPe>2026</sPe></tier></intraTiers>"
      "</ccDef>", "ccDef[cc=C]/intraTiers/tier[1]/sPe='2026'"),
+    ("<ccDef><cc>C</cc><intraTiers><tier><tn>1</tn><sPe>\u00b2\u00b2\u00b2\u00b2\u00b2"
+     "\u00b2</sPe></tier></intraTiers></ccDef>", "ccDef[cc=C]/intraTiers/tier[1]/sPe="),
     ("<ccDef><cc>C</cc></ccDef><ccDef><cc>C</cc></ccDef>",
      "ccDef.cc='C': combined commodity defined twice"),
     ("<pointDef><scanPointDef><point>2</point></scanPointDef></pointDef>",

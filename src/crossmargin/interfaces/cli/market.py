@@ -34,7 +34,7 @@ def stale_limits(values: list[str]) -> dict[str, int]:
     limits: dict[str, int] = {}
     for item in values:
         kind, _, days = item.partition("=")
-        if not days.strip().isdigit():
+        if not (days.strip().isascii() and days.strip().isdigit()):
             raise InputError("expected KIND=DAYS (kinds: price, vol, curve)",
                              field="--max-stale-days", value=item)
         limits[kind.strip()] = int(days)

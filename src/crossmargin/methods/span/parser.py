@@ -43,6 +43,7 @@ from __future__ import annotations
 import gc
 import gzip
 import hashlib
+import math
 import sys
 import xml.etree.ElementTree as ET
 import zipfile
@@ -131,7 +132,7 @@ class _Values:
                 assert default is not None
                 return default
             raise self.fail("not a number", where, text, name) from None
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(value):
             raise self.fail("must be a finite number", where, text, name)
         return value
 
@@ -148,21 +149,21 @@ class _Values:
 
     def period(self, text: str | None, where: str, name: str = "",
                default: int | None = None) -> int:
-        found = self.given(text, where, name, default is None)
-        if found is None:
+        raw = text.strip() if text else ""
+        if not raw:
+            self.given(raw, where, name, default is None)
             assert default is not None
             return default
-        raw = found.strip()
-        if not raw.isdigit() or len(raw) not in (6, 8):
-            raise self.fail("not a period (YYYYMM or YYYYMMDD)", where, text, name)
-        value = int(raw)
-        if value == 0:
-            return OPEN_PERIOD
-        month = int(raw[4:6])
-        day = int(raw[6:]) if len(raw) == 8 else 1
-        if not 1 <= month <= 12 or not 1 <= day <= 31:
-            raise self.fail("not a period (YYYYMM or YYYYMMDD)", where, text, name)
-        return value
+        size = len(raw)
+        if raw.isascii() and raw.isdigit() and (size == 8 or size == 6):
+            value = int(raw)
+            if value == 0:
+                return OPEN_PERIOD
+            month = value // 100 % 100 if size == 8 else value % 100
+            day = value % 100 if size == 8 else 1
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                return value
+        raise self.fail("not a period (YYYYMM or YYYYMMDD)", where, text, name)
 
     def text(self, elem: ET.Element, name: str, where: str, default: str | None = None
              ) -> str:
