@@ -32,6 +32,8 @@ def parse_number(
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         raise InputError("must be a number", field=field, value=value) from None
+    except OverflowError:  # an integer beyond float's range
+        raise InputError("must be a finite number", field=field, value=value) from None
     if not math.isfinite(number):
         raise InputError("must be a finite number", field=field, value=value)
     if positive and (number < 0 or (number == 0 and not allow_zero)):

@@ -15,7 +15,7 @@ def as_float(value: npt.ArrayLike, *, field: str) -> FloatArray:
     """Return ``value`` as a float64 array, or raise `InputError` naming ``field``."""
     try:
         return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:
         raise InputError("not a number or an array of numbers", field=field, value=value) from exc
 
 
