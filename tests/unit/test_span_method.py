@@ -173,8 +173,17 @@ def test_period_legs_and_unsupported_methods(tmp_path: Path) -> None:
     assert result.maintenance_margin[0] == 4.0
     path.write_text(body("PMPS"))
     span = StandardPortfolioAnalysisOfRisk.from_params(span_file=path)
-    with pytest.raises(InputError, match="chargeMeth='PMPS': unsupported intra-commodity"):
+    with pytest.raises(InputError, match=None) as err:
         span.compute(_book(((june, 1.0),)), span.snapshot())
+    # raised by the algorithm, located in the file
+    assert str(err.value).startswith(f"{path}: ccDef"), str(err.value)
+    assert "chargeMeth='PMPS': unsupported intra-commodity" in str(err.value)
+    path.write_text(body("F").replace("<val>0.4</val>", "<val>1e308</val>"))
+    span = StandardPortfolioAnalysisOfRisk.from_params(span_file=path)
+    with pytest.raises(InputError, match=None) as err:  # 10 spreads x 1e308 overflow
+        span.compute(_book(((june, 10.0), (july, -10.0))), span.snapshot())
+    assert str(err.value) == (f"{path}: ccDef[cc=N]='A0': the file's values overflow: a "
+                              "charge is not a finite number"), str(err.value)
 
 
 def test_currencies_convert_at_the_market_rate(tmp_path: Path) -> None:

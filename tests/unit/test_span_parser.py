@@ -132,6 +132,48 @@ def test_bad_archives_name_the_file(tmp_path: Path) -> None:
     broken.write_bytes(b"PK\x03\x04" + b"\x00" * 60)
     with pytest.raises(InputError, match=r"broken\.zip.*corrupt archive"):
         read_risk_parameters(broken)
+    empty = tmp_path / "empty.zip"
+    zipfile.ZipFile(empty, "w").close()
+    with pytest.raises(InputError, match=r"empty\.zip.*exactly one SPAN file.*holds 0"):
+        read_risk_parameters(empty)
+
+
+def _zip_with_header(path: Path, *, flags: int = 0, method: int | None = None) -> Path:
+    """A one-member zip whose member claims other flags or another compression method."""
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.write(DATA / "cme_inter.spn", "a.spn")
+    data = bytearray(path.read_bytes())
+    for signature, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local, central
+        start = data.index(signature)
+        data[start + at] |= flags
+        if method is not None:
+            data[start + at + 2:start + at + 4] = method.to_bytes(2, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize(("flags", "method", "message"), [
+    (1, None, "a.spn: the zip member is encrypted"),
+    (0, 99, "a.spn=99: unsupported zip compression method"),
+    (0, zipfile.ZIP_LZMA, "corrupt archive"),
+])
+def test_unreadable_zip_members_name_the_file(tmp_path: Path, flags: int, method: int | None,
+                                              message: str) -> None:
+    path = _zip_with_header(tmp_path / "member.spn.zip", flags=flags, method=method)
+    with pytest.raises(InputError, match=None) as err:
+        read_risk_parameters(path)
+    assert str(err.value).startswith(str(path)) and message in str(err.value), str(err.value)
+
+
+def test_unknown_encoding_and_deep_nesting_are_input_errors(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.spn"
+    bogus.write_text('<?xml version="1.0" encoding="bogus"?><spanFile/>')
+    with pytest.raises(InputError, match=r"bogus\.spn: unknown encoding: bogus"):
+        read_risk_parameters(bogus)
+    deep = tmp_path / "deep.spn"
+    deep.write_text("<spanFile>" + "<series>" * 50_000 + "</series>" * 50_000 + "</spanFile>")
+    with pytest.raises(InputError, match=r"deep\.spn: elements nested too deeply"):
+        read_risk_parameters(deep)
 
 
 def test_handled_elements_are_dropped_as_they_complete(tmp_path: Path,
@@ -247,6 +289,16 @@ def test_periods_cover_months_or_days() -> None:
     (FUT.replace("<pe>202609</pe>", "<pe>20260\u00b2</pe>"),
      "pe='20260\u00b2': not a period (YYYYMM or YYYYMMDD)"),
     (FUT.replace("<pe>202609</pe>", ""), "futPf[pfCode=ES]/fut[1]/pe: is required"),
+    (FUT.replace("<cId>1</cId>", "<cId>99999999999999999999</cId>"),
+     "fut[1]/cId='99999999999999999999': out of the 64-bit integer range"),
+    (FUT.replace("<p>10</p>", "<p>inf</p>"), "fut[1]/p='inf': must be a finite number"),
+    (FUT.replace("<p>10</p>", "<p>nan</p>"), "fut[1]/p='nan': must be a finite number"),
+    (FUT.replace("<ra>", "<scanRate><r>1</r><priceScan>-5</priceScan></scanRate><ra>"),
+     "fut[1]/scanRate/priceScan='-5': must not be negative"),
+    (FUT.replace("<fut>", "<opt><o>C</o><k>1</k>").replace("</fut>", "</opt>")
+     .replace("<p>10</p>", "<p>-1</p>"), "futPf[pfCode=ES]/opt[1]/p='-1': must not be negative"),
+    (FUT + FUT.replace("<fut>", "<opt><o>C</o>").replace("</fut>", "</opt>"),
+     "futPf[pfCode=ES]/opt[1]/k: is required"),
     (FUT.replace("<p>10</p>", "<p>ten</p>"), "fut[1]/p='ten': not a number"),
     (FUT + FUT.replace("<cId>1</cId>", "<cId>x</cId>"), "fut[2]/cId='x': not an integer"),
     (FUT.replace("<fut>", "<opt><o>X</o><k>1</k>").replace("</fut>", "</opt>"),
@@ -280,6 +332,22 @@ def test_bad_contract_names_file_path_and_value(tmp_path: Path, contracts: str,
      "pointDef/scanPointDef[1]/point=2"),
     ("<curConv><fromCur>EUR</fromCur><toCur>USD</toCur><factor>0</factor></curConv>",
      "curConv[1]/factor='0': must be positive"),
+    ("<ccDef><cc>C</cc><dSpread><spread>1</spread><rate><r>1</r><val>-1000</val></rate>"
+     "<tLeg><cc>C</cc><tn>1</tn><rs>A</rs></tLeg><tLeg><cc>C</cc><tn>2</tn><rs>B</rs></tLeg>"
+     "</dSpread></ccDef>", "ccDef[cc=C]/dSpread[1]/rate[1]/val='-1000': must not be negative"),
+    ("<ccDef><cc>C</cc><spotRate><r>1</r><pe>202609</pe><outr>-100</outr></spotRate></ccDef>",
+     "ccDef[cc=C]/spotRate[1]/outr='-100': must not be negative"),
+    ("<interSpreads><dSpread><spread>1</spread><chargeMeth>F</chargeMeth><tLeg><cc>C</cc>"
+     "<tn>1</tn><rs>A</rs></tLeg><tLeg><cc>S</cc><tn>1</tn><rs>B</rs></tLeg><tLeg><cc>S</cc>"
+     "<tn>1</tn><rs>B</rs></tLeg></dSpread></interSpreads>",
+     "interSpreads/dSpread[1]: two legs name the same commodity and tier"),
+    ("<pointDef><scanPointDef><point>1</point><priceScanDef><mult>1e308</mult>"
+     "<numerator>10</numerator></priceScanDef></scanPointDef>"
+     + "".join(f"<scanPointDef><point>{k}</point></scanPointDef>" for k in range(2, 17))
+     + "</pointDef>",
+     "pointDef.scanPointDef.price=inf: scan point moves and weights must be finite"),
+    ("<pointDef><scanPointDef><pairedPoint>99999999999999999999</pairedPoint>"
+     "</scanPointDef></pointDef>", "pairedPoint='99999999999999999999': out of the 64-bit"),
 ])
 def test_bad_definitions_name_the_element(tmp_path: Path, body: str, message: str) -> None:
     path = _write(tmp_path, _futures(FUT, extra=body))

@@ -259,11 +259,25 @@ class StandardPortfolioAnalysisOfRisk:
         rows = np.asarray([self._index.find(i) for i in sub.instruments], dtype=np.int64)
         held = self._held(sub, rows, market)
         assert self.scan_points is not None
-        charges = span_charges(sub, held, points=self.scan_points,
-                               weights=self.scenario_weights,
-                               rate_id=self.risk_parameters.maintenance_rate(),
-                               inter_spreads=self.risk_parameters.inter_spreads)
+        source = self.risk_parameters.source
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):  # checked below
+                charges = span_charges(sub, held, points=self.scan_points,
+                                       weights=self.scenario_weights,
+                                       rate_id=self.risk_parameters.maintenance_rate(),
+                                       inter_spreads=self.risk_parameters.inter_spreads)
+        except InputError as err:  # a parameter of the file the algorithm cannot use
+            raise (err if err.source else err.located(source)) from None
         acct, n = charges.segments.account, book.n_accounts
+        names = tuple(g.code for g in held.commodities)
+        parts = (charges.scan, charges.intra, charges.delivery, charges.inter, charges.som,
+                 charges.nov, charges.risk)
+        finite = np.logical_and.reduce([np.isfinite(part) for part in parts])
+        if not finite.all():
+            g = int(np.argmax(~finite))
+            raise InputError("the file's values overflow: a charge is not a finite number",
+                             source=source, field=f"ccDef[cc={names[charges.segments.group[g]]}]",
+                             value=book.account_ids[int(acct[g])])
 
         def per_account(values: FloatArray) -> FloatArray:
             out: FloatArray = np.asarray(np.bincount(acct, weights=values, minlength=n),
@@ -271,9 +285,6 @@ class StandardPortfolioAnalysisOfRisk:
             return out
 
         risk, nov = per_account(charges.risk), per_account(charges.nov)
-        parts = (charges.scan, charges.intra, charges.delivery, charges.inter, charges.som,
-                 charges.nov)
-        names = tuple(g.code for g in held.commodities)
         points = self.scan_points
         return method_result(
             self, book, market,
@@ -281,7 +292,7 @@ class StandardPortfolioAnalysisOfRisk:
                                                  0.0)),
             maintenance_margin=ceil_cents(np.maximum(risk - nov, 0.0)),
             notes=(*scope.notes, *self._notes(book)),
-            components={k: per_account(v) for k, v in zip(COMPONENTS, parts, strict=True)},
+            components={k: per_account(v) for k, v in zip(COMPONENTS, parts[:-1], strict=True)},
             segments=SegmentCharges(account=acct, group=charges.segments.group,
                                     group_names=names, charge=charges.risk,
                                     loss=charges.loss, scenario=charges.driver),

@@ -172,6 +172,10 @@ class ScanPoints:
             if arr.shape != (SCENARIOS,):
                 raise InputError(f"needs {SCENARIOS} scan points, got {arr.shape[0]}",
                                  field=f"pointDef.scanPointDef.{name}")
+            if not np.isfinite(arr).all():
+                raise InputError("scan point moves and weights must be finite numbers",
+                                 field=f"pointDef.scanPointDef.{name}",
+                                 value=float(arr[np.argmax(~np.isfinite(arr))]))
         if np.any(np.asarray(self.weight) < 0):
             raise InputError("scan point weights must not be negative",
                              field="pointDef.scanPointDef.weight")

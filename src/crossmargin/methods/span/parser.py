@@ -43,6 +43,7 @@ from __future__ import annotations
 import gc
 import gzip
 import hashlib
+import lzma
 import math
 import sys
 import xml.etree.ElementTree as ET
@@ -99,6 +100,10 @@ _CONTAINERS = frozenset({*ROOTS, "exchange", "futPf", "oofPf", "oopPf", "phyPf",
 _DOCUMENT = "document"
 
 
+#: The range of the integer fields (held as int64).
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
+
+
 def _where(path: str, name: str) -> str:
     return f"{path}/{name}" if path and name else path or name
 
@@ -139,13 +144,24 @@ class _Values:
     def integer(self, text: str | None, where: str, name: str = "",
                 default: int | None = None) -> int:
         try:
-            return int(text or "")
+            value = int(text or "")
         except (TypeError, ValueError):
             found = self.given(text, where, name, default is None)
             if found is None:
                 assert default is not None
                 return default
             raise self.fail("not an integer", where, text, name) from None
+        if not _INT_MIN <= value <= _INT_MAX:
+            raise self.fail("out of the 64-bit integer range", where, text, name)
+        return value
+
+    def rate(self, text: str | None, where: str, name: str = "",
+             default: float | None = None) -> float:
+        """Return a charge rate or amount: a finite number, never negative."""
+        value = self.number(text, where, name, default)
+        if value < 0:
+            raise self.fail("must not be negative", where, text, name)
+        return value
 
     def period(self, text: str | None, where: str, name: str = "",
                default: int | None = None) -> int:
@@ -377,7 +393,8 @@ class _Reader:
         except (TypeError, ValueError, OverflowError):
             check = check or (self.values.integer if integer else self.values.number)
             for row, text in enumerate(filled):
-                check(text, self.where(row, name))
+                if finite is None or finite[row] or text is None or not _converts(text):
+                    check(text, self.where(row, name))
             raise AssertionError("a text failed to convert but passed alone") from None
         if not integer:
             bad = ~np.isfinite(values) & (True if finite is None else finite)
@@ -430,6 +447,21 @@ class _Reader:
             raise v.fail("must be C or P", self.where(row, "o"), t["o"][row])
         deltas = [rd if rd is not None else d if d is not None else None if q else "1"
                   for rd, d, q in zip(t["ra/d"], t["d"], opt, strict=True)]
+        price = self.column(t["p"], "p", default="nan", finite=_given(t["p"]))
+        price_scan = self.column(t["priceScan"], "scanRate/priceScan", default="nan",
+                                 finite=_given(t["priceScan"]))
+        vol_scan = self.column(t["volScan"], "scanRate/volScan", default="nan",
+                               finite=_given(t["volScan"]))
+        # an option's premium and the scan ranges are never negative (a future's price
+        # may be)
+        for values, rows, name in ((price, option, "p"),
+                                   (price_scan, None, "scanRate/priceScan"),
+                                   (vol_scan, None, "scanRate/volScan")):
+            bad = values < 0 if rows is None else rows & (values < 0)
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise v.fail("must not be negative", self.where(row, name),
+                              t[name.rpartition("/")[2]][row])
         self.add(
             portfolio=np.asarray(b.portfolio, dtype=np.int64),
             cid=self.column([x if x is not None else str(o)
@@ -438,14 +470,11 @@ class _Reader:
             kind=kind, period=period, right=right,
             strike=self.column([x if q else "nan" for x, q in zip(t["k"], opt, strict=True)],
                                "k", finite=option),
-            price=self.column(t["p"], "p", default="nan", finite=np.zeros(n, dtype=bool)),
+            price=price,
             delta=self.column(deltas, "ra/d"),
             cvf=self.cvf(t["cvf"]),
             scaling=self.column(t["sc"], "sc", default="1"),
-            price_scan=self.column(t["priceScan"], "scanRate/priceScan", default="nan",
-                                   finite=np.zeros(n, dtype=bool)),
-            vol_scan=self.column(t["volScan"], "scanRate/volScan", default="nan",
-                                 finite=np.zeros(n, dtype=bool)),
+            price_scan=price_scan, vol_scan=vol_scan,
             und_pf=self.column(t["undPf"], "undC/pfId", default="-1", integer=True),
             und_cid=self.column(t["undCId"], "undC/cId", default="-1", integer=True),
             arrays=arrays)
@@ -501,7 +530,7 @@ class _Reader:
         v = self.values
         return tuple(
             (v.integer(r.findtext("r"), where, f"rate[{k}]/r", default=1),
-             v.number(r.findtext("val"), where, f"rate[{k}]/val"))
+             v.rate(r.findtext("val"), where, f"rate[{k}]/val"))
             for k, r in enumerate(elem.findall("rate"), start=1))
 
     def tiers(self, elem: ET.Element | None, where: str) -> tuple[Tier, ...]:
@@ -543,6 +572,8 @@ class _Reader:
                     if tag == "pLeg" else None))
         if len(legs) < 2:
             raise v.fail("a spread needs at least two legs", where)
+        if len({(leg.cc, leg.tier, leg.period) for leg in legs}) < len(legs):
+            raise v.fail("two legs name the same commodity and tier (or period)", where)
         return Spread(priority=v.integer(elem.findtext("spread"), where, "spread"),
                       charge_method=sys.intern((elem.findtext("chargeMeth") or "").strip()
                                                .upper()),
@@ -565,8 +596,8 @@ class _Reader:
         spots = tuple(
             SpotRate(rate_id=v.integer(s.findtext("r"), at, "r", default=1),
                      period=v.period(s.findtext("pe"), at, "pe"),
-                     spread=v.number(s.findtext("sprd"), at, "sprd", default=0.0),
-                     outright=v.number(s.findtext("outr"), at, "outr", default=0.0))
+                     spread=v.rate(s.findtext("sprd"), at, "sprd", default=0.0),
+                     outright=v.rate(s.findtext("outr"), at, "outr", default=0.0))
             for k, s in enumerate(elem.findall("spotRate"), start=1)
             for at in (_where(where, f"spotRate[{k}]"),))
         self.combined.append(CombinedCommodity(
@@ -670,12 +701,29 @@ class _Reader:
             raise self.values.fail("not a date (YYYYMMDD)", "pointInTime/date", text)
 
 
+def _given(texts: Sequence[str | None]) -> np.ndarray:
+    """Return the mask of the texts the file gives (not ``None``)."""
+    return np.asarray([x is not None for x in texts], dtype=bool)
+
+
+def _converts(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _finite(text: str | None) -> bool:
     try:
         value = float(text or "")
     except ValueError:
         return False
     return value == value and abs(value) != float("inf")
+
+
+#: Zip compression methods the standard library reads.
+_ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 
 
 class _Bytes(Protocol):
@@ -687,13 +735,20 @@ def _open_xml(path: Path, stack: ExitStack) -> _Bytes:
     handle = stack.enter_context(path.open("rb"))
     magic = handle.read(4)
     handle.seek(0)
-    if magic == b"PK\x03\x04":
+    if magic in (b"PK\x03\x04", b"PK\x05\x06"):  # a zip archive, or an empty one
         archive = stack.enter_context(zipfile.ZipFile(handle))
         members = [m for m in archive.infolist() if not m.is_dir()]
         if len(members) != 1:
             raise InputError(f"a zip archive must hold exactly one SPAN file, this one holds "
                              f"{len(members)}", source=str(path))
-        return stack.enter_context(archive.open(members[0]))
+        member = members[0]
+        if member.flag_bits & 0x1:
+            raise InputError("the zip member is encrypted", source=str(path),
+                             field=member.filename)
+        if member.compress_type not in _ZIP_METHODS:
+            raise InputError("unsupported zip compression method", source=str(path),
+                             field=member.filename, value=member.compress_type)
+        return stack.enter_context(archive.open(member))
     if magic[:2] == b"\x1f\x8b":
         content: _Bytes = stack.enter_context(gzip.GzipFile(fileobj=handle))
         return content
@@ -733,15 +788,21 @@ def read_risk_parameters(path: str | Path) -> RiskParameters:
             handle = _open_xml(path, stack)
             while data := handle.read(FEED_BYTES):
                 digest.update(data)
-                parser.feed(data)
+                try:
+                    parser.feed(data)
+                except LookupError as exc:  # the XML declaration names no known encoding
+                    raise InputError(f"{exc} (XML declaration)", source=source) from None
                 reader.drain(document)
             parser.close()
         for root in document:  # complete now
             reader.done(root)
     except FileNotFoundError:
         raise InputError("file not found", source=source) from None
-    except (zipfile.BadZipFile, zlib.error, EOFError, gzip.BadGzipFile) as exc:
+    except (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError,
+            gzip.BadGzipFile) as exc:
         raise InputError(f"corrupt archive: {exc}", source=source) from None
+    except RecursionError:
+        raise InputError("elements nested too deeply for a SPAN file", source=source) from None
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", source=source) from None
     except ET.ParseError as exc:
