@@ -165,6 +165,22 @@ def test_unknown_suffix_and_missing_file(tmp_path: Path) -> None:
         load_portfolio(tmp_path / "x.yaml")
 
 
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("latin1.yaml", "accounts:\n  - {id: Soci\xe9t\xe9}\n".encode("latin-1"),
+     "not UTF-8 text: byte 0xe9 at offset 23"),
+    ("deep.yaml", b"accounts: " + b"[" * 5000 + b"]" * 5000, "nested too deeply"),
+    ("deep.json", b'{"accounts": ' + b"[" * 50_000 + b"]" * 50_000 + b"}",
+     "nested too deeply"),
+])
+def test_unreadable_text_is_one_line(tmp_path: Path, name: str, content: bytes,
+                                     message: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(InputError, match=None) as err:
+        load_portfolio(path)
+    assert str(err.value).startswith(str(path)) and message in str(err.value), str(err.value)
+
+
 def test_duplicate_account_ids(tmp_path: Path) -> None:
     path = tmp_path / "p.yaml"
     path.write_text("accounts:\n  - {id: A}\n  - {id: A}\n")

@@ -54,6 +54,11 @@ def read_yaml(path: Path, *, what: str) -> Any:
         return json.loads(text) if is_json else load_yaml(text)
     except OSError:
         raise InputError(f"cannot read {what}", source=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text: byte 0x{exc.object[exc.start]:02x} at offset "
+                         f"{exc.start}", source=str(path)) from None
+    except RecursionError:
+        raise InputError(f"not a {what}: nested too deeply", source=str(path)) from None
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"not valid {'JSON' if is_json else 'YAML'}: {first}",
