@@ -1,10 +1,12 @@
 import json
+import os
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crossmargin.core.errors import InputError
 from crossmargin.core.jsonout import dumps_document, iter_document
 from crossmargin.interfaces.cli.errors import write_atomically
 
@@ -58,3 +60,20 @@ def test_an_error_while_streaming_leaves_no_file(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         write_atomically(out, pieces())
     assert list(tmp_path.iterdir()) == []
+
+
+def test_output_paths_that_cannot_be_written_are_input_errors(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    for out in (tmp_path, tmp_path / "file" / "margin.json", Path("")):
+        with pytest.raises(InputError, match=r"^--out="):
+            write_atomically(out, "{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_written_files_follow_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        write_atomically(tmp_path / "margin.json", "{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "margin.json").stat().st_mode & 0o777 == 0o640

@@ -12,7 +12,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from crossmargin.core.errors import CrossmarginError
+from crossmargin.core.errors import CrossmarginError, InputError
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "guarded", "write_atomically"]
 
@@ -52,14 +52,38 @@ def write_atomically(path: Path, text: str | Iterable[str]) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename (never half-written).
 
     ``text`` may come in pieces (an iterable of str), written as they come: an error
-    while they are produced leaves no file behind.
+    while they are produced leaves no file behind. The file gets the permissions a new
+    file gets under the process's umask.
+
+    Raises
+    ------
+    InputError
+        The path cannot be written (a directory, a parent that is a file, no
+        permission): one line naming the path.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    if path.is_dir():
+        raise InputError("is a directory, not a file", field="--out", value=str(path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise InputError(f"cannot write here: {exc.strerror or exc}", field="--out",
+                         value=str(path)) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.writelines([text] if isinstance(text, str) else text)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"cannot write here: {exc.strerror or exc}", field="--out",
+                             value=str(path)) from None
         raise
+
+
+def _umask() -> int:
+    """Return the process's umask (reading it means setting it; it is set back at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
