@@ -133,6 +133,17 @@ def test_coin_collateral_falls_with_the_coin_it_secures(tmp_path: Path) -> None:
     assert doc["scenarios"][0]["worst_accounts"][0]["account"] == "COIN"
 
 
+def test_a_symbol_nothing_held_depends_on_is_noted(tmp_path: Path) -> None:
+    """A misspelt or foreign symbol moves nothing; the result says so, by scenario."""
+    text = ("hypothetical:\n  - {name: typo, prices: {BTCC: -0.5, crypto: -0.1}, "
+            "vols: {all: 2}, fx: {XXX: -0.1}}\n  - {name: ok, prices: {BTC: -0.5}}\n")
+    book = _book(_account("USD", ((PERP, 2),), (("USD", 6400.0),)))
+    result = _test(tmp_path, text).run(book, MARKET, margin=margin_held(book, MARKET,
+                                                                        method="grid"))
+    idle = [n for n in result.notes if "moves nothing" in n]
+    assert idle == ["typo: prices.BTCC, fx.XXX moves nothing this book holds"]
+
+
 def test_stablecoin_depeg_moves_stablecoin_collateral(tmp_path: Path) -> None:
     """USDT 1,000 counts 975 (2.5% haircut, crypto schedule); a 5% depeg leaves 926.25."""
     text = "hypothetical:\n  - {name: depeg, fx: {USDT: -0.05}}\n"

@@ -303,6 +303,9 @@ class StressTest:
         notes.extend(f"{name} moves as {proxy} (stand-in) in {', '.join(windows)}"
                      for (name, proxy), windows in stand_ins.items())
         out.extend(self._hypothetical(s, needs, tenors, base) for s in self.shocks)
+        notes.extend(f"{s.name}: {', '.join(idle)} moves nothing this book holds"
+                     for s in self.shocks if (idle := s.idle_keys(
+                         spots=needs.spots, vols=needs.vols, currencies=needs.currencies)))
         if not out:
             raise InputError("no scenario can move this book", source=self.source,
                              field="historical")

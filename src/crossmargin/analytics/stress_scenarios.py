@@ -23,6 +23,7 @@ import dataclasses
 import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -129,6 +130,24 @@ class HypotheticalShock:
             return table[symbol]
         klass = refdata().asset_class_of(symbol).value
         return table.get(klass, table.get(_ALL, default))
+
+    def idle_keys(self, *, spots: AbstractSet[str], vols: AbstractSet[str],
+                  currencies: AbstractSet[str]) -> list[str]:
+        """Return the symbols this shock names that nothing held depends on.
+
+        Asset classes and ``all`` apply to whatever is held. A scenario file may serve
+        other books, so a symbol that matches nothing is reported, not refused; a
+        misspelt symbol would otherwise move nothing unseen.
+
+        Returns
+        -------
+        list of str
+            Entries such as ``"prices.ZZZZ"``, in the order of the file.
+        """
+        held = {"prices": spots, "basis": spots, "vols": vols, "fx": currencies}
+        return [f"{what}.{key}" for what, symbols in held.items()
+                for key in getattr(self, what)
+                if key not in symbols and key != _ALL and key not in _CLASSES]
 
     def curve_shift(self, curve: str, tenors: FloatArray) -> FloatArray:
         """Return the yield shift of ``curve`` at ``tenors`` (zero if not shocked)."""
