@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from crossmargin.analytics.archetypes import trailing_betas
@@ -22,6 +24,7 @@ from crossmargin.analytics.listing import (
 )
 from crossmargin.analytics.populations import (
     Population,
+    _apportion,
     generate_population,
     load_population,
     population,
@@ -435,3 +438,14 @@ def test_cli_population_errors(tmp_path: Path) -> None:
     assert stale.exit_code == 0, stale.stderr
     assert json.loads(stale.stdout)["archetypes"][0]["archetype"] == "treasury_basis"
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+@given(st.lists(st.floats(min_value=1e-300, max_value=1e308), min_size=1, max_size=6),
+       st.integers(min_value=0, max_value=10_000))
+def test_apportion_splits_all_accounts_whatever_the_scale(weights: list[float], n: int
+                                                           ) -> None:
+    """Largest remainders: the counts sum to n and follow the weights (even at 1e308)."""
+    counts = _apportion(n, np.asarray(weights))
+    assert counts.sum() == n and (counts >= 0).all()
+    share = np.asarray(weights) / max(weights)
+    assert np.all(np.abs(counts - n * share / share.sum()) < 1.0 + 1e-9)

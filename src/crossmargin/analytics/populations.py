@@ -258,7 +258,8 @@ def _prepare(universe: Universe, weights: Mapping[str, float], *, explicit: bool
 
 def _apportion(n: int, weights: FloatArray) -> IntArray:
     """Split ``n`` accounts in proportion to ``weights`` (largest remainders, in order)."""
-    exact = n * weights / weights.sum()
+    scaled = weights / weights.max()  # the sum of huge weights would overflow
+    exact = n * scaled / scaled.sum()
     counts = np.floor(exact).astype(np.int64)
     extra = np.argsort(-(exact - counts), kind="stable")[: n - int(counts.sum())]
     counts[extra] += 1
