@@ -14,6 +14,14 @@ Shape (every section optional but ``as_of`` and ``prices``)::
     fx: {USDT: 1.0, EUR: 1.168}  # value of one unit in base_currency
     dividends: {SPX: 0.018}
     funding: {BTC: 0.10}         # annualised
+
+A section that is absent or null is empty; one that is present must be a mapping. Values
+must also be plausible, so that a unit slip or a typo fails here, naming the field, rather
+than overflowing in pricing: rates, curve yields, dividend and funding yields within
+[-10, 10] (1000 % a year), volatilities within (0, 10], prices and FX values within
+[1e-12, 1e15]. Smile axes must be finite and strictly increasing, expiries positive, and
+the grid must have one row per expiry and one vol per moneyness point. Only ``.yaml``,
+``.yml`` and ``.json`` files are read.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ __all__ = ["load_market", "parse_tenor", "read_market"]
 
 _SECTIONS = {"as_of", "base_currency", "prices", "vols", "rates", "curves", "fx",
              "dividends", "funding", "description"}
+_FORMATS = {".yaml", ".yml", ".json"}
 _TENOR = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([DWMY])\s*$", re.IGNORECASE)
 
 
@@ -48,68 +57,132 @@ def parse_tenor(value: object, *, field: str) -> float:
     return parse_number(value, field=field, positive=True, allow_zero=False)
 
 
-def _numbers(data: Mapping[str, Any], name: str, *, positive: bool) -> dict[str, float]:
-    section = data.get(name) or {}
+# Plausibility bands. A value outside is a unit slip (percent for decimal, cents for
+# dollars) or a typo, never a market, and would overflow ``exp`` or lose all precision in
+# pricing: reject it at load rather than let it become a NaN or a zero margin.
+_RATE_BAND = (-10.0, 10.0)
+"""Rates, curve yields, dividend and funding yields, as decimals: at most 1000 % a year."""
+_VOL_BAND = (0.0, 10.0)
+"""Implied volatilities, as decimals: above 0 and at most 1000 % annualised."""
+_PRICE_BAND = (1e-12, 1e15)
+"""Prices and FX values in the base currency: from a dust coin to a whole index's notional."""
+
+
+def _number(value: object, field: str, band: tuple[float, float], *,
+            positive: bool = False) -> float:
+    """Return ``value`` as a finite float inside the closed ``band``, or raise naming ``field``.
+
+    Parameters
+    ----------
+    value : object
+        The number as read from the file.
+    field : str
+        Dotted field path, for the error.
+    band : tuple of float
+        Lowest and highest plausible value (see ``_RATE_BAND``, ``_VOL_BAND``,
+        ``_PRICE_BAND``).
+    positive : bool
+        Whether zero and negative values are refused (as "must be positive").
+    """
+    number = parse_number(value, field=field, positive=positive, allow_zero=not positive)
+    low, high = band
+    if not low <= number <= high:
+        raise InputError(f"outside the plausible range [{low:g}, {high:g}]", field=field,
+                         value=value)
+    return number
+
+
+def _mapping(data: Mapping[str, Any], name: str) -> Mapping[Any, Any]:
+    """Return section ``name``: empty when absent or null, else it must be a mapping."""
+    section = data.get(name)
+    if section is None:
+        return {}
     if not isinstance(section, Mapping):
-        raise InputError("must be a mapping", field=name, value=section)
-    return {
-        str(k): parse_number(v, field=f"{name}.{k}", positive=positive, allow_zero=not positive)
-        for k, v in section.items()
-    }
+        raise InputError("must be a mapping", field=name, value=section, has_value=True)
+    return section
+
+
+def _numbers(data: Mapping[str, Any], name: str, band: tuple[float, float], *,
+             positive: bool) -> dict[str, float]:
+    return {str(k): _number(v, f"{name}.{k}", band, positive=positive)
+            for k, v in _mapping(data, name).items()}
+
+
+def _list(items: object, field: str) -> list[Any]:
+    """Return ``items``, which must be a list (a smile axis or a row of its grid)."""
+    if not isinstance(items, list):
+        raise InputError("must be a list", field=field, value=items, has_value=True)
+    return items
+
+
+def _nested(err: InputError, field: str) -> InputError:
+    """Return ``err`` with its field under ``field`` (``tenors`` to ``curves.UST.tenors``)."""
+    return InputError(err.reason, field=f"{field}.{err.field}" if err.field else field,
+                      value=err.value, has_value=err.has_value)
 
 
 def _vol(value: object, field: str) -> VolSurface:
-    if isinstance(value, Mapping):
-        try:
-            expiries = [parse_tenor(t, field=f"{field}.expiries") for t in value["expiries"]]
-            moneyness = [parse_number(m, field=f"{field}.moneyness") for m in value["moneyness"]]
-            grid = [[parse_number(v, field=f"{field}.vols", positive=True, allow_zero=False)
-                     for v in row] for row in value["vols"]]
-        except KeyError as exc:
-            raise InputError("a smile needs expiries, moneyness and vols",
-                             field=f"{field}.{exc.args[0]}") from None
-        try:
-            return VolSurface(expiries=np.asarray(expiries), moneyness=np.asarray(moneyness),
-                              vols=np.asarray(grid, dtype=np.float64))
-        except InputError as err:
-            raise InputError(err.reason, field=field) from None
-    return VolSurface.flat(parse_number(value, field=field, positive=True, allow_zero=False))
+    if not isinstance(value, Mapping):
+        return VolSurface.flat(_number(value, field, _VOL_BAND, positive=True))
+    keys = ("expiries", "moneyness", "vols")
+    odd = sorted(set(keys).symmetric_difference(value), key=str)
+    if odd:
+        raise InputError("a smile has exactly the keys expiries, moneyness and vols",
+                         field=f"{field}.{odd[0]}")
+    expiries = [parse_tenor(t, field=f"{field}.expiries[{i}]")
+                for i, t in enumerate(_list(value["expiries"], f"{field}.expiries"))]
+    moneyness = [parse_number(m, field=f"{field}.moneyness[{i}]")
+                 for i, m in enumerate(_list(value["moneyness"], f"{field}.moneyness"))]
+    grid = []
+    for i, row in enumerate(_list(value["vols"], f"{field}.vols")):
+        cells = _list(row, f"{field}.vols[{i}]")
+        if len(cells) != len(moneyness):
+            raise InputError(f"needs one vol per moneyness point ({len(moneyness)})",
+                             field=f"{field}.vols[{i}]", value=cells)
+        grid.append([_number(v, f"{field}.vols[{i}][{j}]", _VOL_BAND, positive=True)
+                     for j, v in enumerate(cells)])
+    try:
+        return VolSurface(expiries=np.asarray(expiries), moneyness=np.asarray(moneyness),
+                          vols=np.asarray(grid, dtype=np.float64))
+    except InputError as err:
+        raise _nested(err, field) from None
 
 
 def _curve(value: object, field: str) -> Curve:
     if not isinstance(value, Mapping) or len(value) < 2:
         raise InputError("a curve maps at least two tenors to yields", field=field, value=value)
     points = sorted(
-        (parse_tenor(t, field=f"{field}.{t}"), parse_number(y, field=f"{field}.{t}"))
+        (parse_tenor(t, field=f"{field}.{t}"), _number(y, f"{field}.{t}", _RATE_BAND))
         for t, y in value.items()
     )
-    return Curve(tenors=np.array([p[0] for p in points]), yields=np.array([p[1] for p in points]))
+    try:
+        return Curve(tenors=np.array([p[0] for p in points]),
+                     yields=np.array([p[1] for p in points]))
+    except InputError as err:
+        raise _nested(err, field) from None
 
 
 def read_market(data: Mapping[str, Any], *, source: str = "<memory>") -> MarketSnapshot:
     """Build a snapshot from an already-parsed mapping (see the module docstring)."""
     try:
-        unknown = set(data) - _SECTIONS
+        unknown = sorted(set(data) - _SECTIONS, key=str)
         if unknown:
-            name = sorted(unknown)[0]
-            raise InputError("unknown market section", field=name, value=data[name])
+            raise InputError("unknown market section", field=str(unknown[0]),
+                             value=data[unknown[0]])
         if "as_of" not in data:
             raise InputError("is required", field="as_of")
-        vols_raw = data.get("vols") or {}
-        curves_raw = data.get("curves") or {}
-        if not isinstance(vols_raw, Mapping) or not isinstance(curves_raw, Mapping):
-            raise InputError("vols and curves must be mappings", field="vols")
         return MarketSnapshot(
             as_of=parse_date(data["as_of"], field="as_of"),
             base_currency=check_currency(data.get("base_currency", "USD"),
                                          field="base_currency"),
-            prices=_numbers(data, "prices", positive=True),
-            vols={str(k): _vol(v, f"vols.{k}") for k, v in vols_raw.items()},
-            rates=_numbers(data, "rates", positive=False),
-            curves={str(k): _curve(v, f"curves.{k}") for k, v in curves_raw.items()},
-            fx=_numbers(data, "fx", positive=True),
-            dividends=_numbers(data, "dividends", positive=False),
-            funding=_numbers(data, "funding", positive=False),
+            prices=_numbers(data, "prices", _PRICE_BAND, positive=True),
+            vols={str(k): _vol(v, f"vols.{k}") for k, v in _mapping(data, "vols").items()},
+            rates=_numbers(data, "rates", _RATE_BAND, positive=False),
+            curves={str(k): _curve(v, f"curves.{k}")
+                    for k, v in _mapping(data, "curves").items()},
+            fx=_numbers(data, "fx", _PRICE_BAND, positive=True),
+            dividends=_numbers(data, "dividends", _RATE_BAND, positive=False),
+            funding=_numbers(data, "funding", _RATE_BAND, positive=False),
             source=source,
         )
     except InputError as err:
@@ -117,8 +190,18 @@ def read_market(data: Mapping[str, Any], *, source: str = "<memory>") -> MarketS
 
 
 def load_market(path: str | Path) -> MarketSnapshot:
-    """Load a market file (``.yaml``, ``.yml`` or ``.json``)."""
+    """Load a market file (``.yaml``, ``.yml`` or ``.json``).
+
+    Raises
+    ------
+    InputError
+        When the file has another extension, is missing, or holds bad data; one line
+        naming the file, the field and the value.
+    """
     path = Path(path)
+    if path.suffix.lower() not in _FORMATS:
+        raise InputError("unknown market file format (use .yaml, .yml or .json)",
+                         source=str(path))
     if not path.is_file():
         raise InputError("file not found", source=str(path))
     data = read_yaml(path, what="market file")

@@ -21,6 +21,40 @@ from crossmargin.core.typing import FloatArray
 __all__ = ["Curve", "MarketSnapshot", "VolSurface"]
 
 
+def _finite(values: object, name: str) -> FloatArray:
+    """Return ``values`` as a float array, or raise naming ``name`` when not finite numbers."""
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InputError("must be numbers", field=name, value=values) from None
+    if not np.all(np.isfinite(array)):
+        raise InputError("must be finite", field=name, value=array.tolist())
+    return array
+
+
+def _axis(values: object, name: str, *, positive: bool) -> FloatArray:
+    """Return a grid axis: a non-empty, finite, strictly increasing 1-D float array.
+
+    Parameters
+    ----------
+    values : object
+        The axis points (tenors, expiries or log-moneyness).
+    name : str
+        Field name used in the error.
+    positive : bool
+        Whether the points must also be positive (times in years).
+    """
+    axis = _finite(values, name)
+    if axis.ndim != 1 or axis.size == 0:
+        raise InputError("must be a non-empty list of numbers", field=name,
+                         value=axis.tolist())
+    if np.any(np.diff(axis) <= 0):
+        raise InputError("must be strictly increasing", field=name, value=axis.tolist())
+    if positive and axis[0] <= 0:
+        raise InputError("must be positive", field=name, value=axis.tolist())
+    return axis
+
+
 @dataclass(frozen=True, slots=True, kw_only=True, eq=False)
 class Curve:
     """A par-yield curve: tenors in years, yields as decimals (semiannual par yields).
@@ -36,16 +70,11 @@ class Curve:
     yields: FloatArray
 
     def __post_init__(self) -> None:
-        t = np.asarray(self.tenors, dtype=np.float64)
-        y = np.asarray(self.yields, dtype=np.float64)
-        if t.ndim != 1 or t.shape != y.shape or t.size < 2:
+        t = _axis(self.tenors, "tenors", positive=True)
+        y = _finite(self.yields, "yields")
+        if t.size < 2 or t.shape != y.shape:
             raise InputError("a curve needs at least two tenors with one yield each",
                              field="curve")
-        if not (np.all(np.isfinite(t)) and np.all(np.isfinite(y))):
-            raise InputError("tenors and yields must be finite", field="curve")
-        if np.any(np.diff(t) <= 0) or t[0] <= 0:
-            raise InputError("tenors must be positive and increasing", field="curve.tenors",
-                             value=t.tolist())
         object.__setattr__(self, "tenors", t)
         object.__setattr__(self, "yields", y)
 
@@ -64,11 +93,17 @@ class VolSurface:
     Attributes
     ----------
     expiries : FloatArray, shape (n_t,)
-        Years to expiry, increasing.
+        Years to expiry: positive, finite, strictly increasing.
     moneyness : FloatArray, shape (n_m,)
-        Log-moneyness points, increasing.
+        Log-moneyness points: finite, strictly increasing.
     vols : FloatArray, shape (n_t, n_m)
-        Annualised implied volatilities (decimals).
+        Annualised implied volatilities (decimals), positive and finite.
+
+    Raises
+    ------
+    InputError
+        When an axis is unsorted, repeated, empty or not finite, or the grid does not
+        match the axes: interpolating such a surface would give silent garbage or NaN.
     """
 
     expiries: FloatArray
@@ -82,12 +117,17 @@ class VolSurface:
                    vols=np.array([[vol]], dtype=np.float64))
 
     def __post_init__(self) -> None:
-        v = np.asarray(self.vols, dtype=np.float64)
-        if v.shape != (len(self.expiries), len(self.moneyness)):
-            raise InputError("vols must be a grid of expiries x moneyness", field="vols")
-        if not np.all(np.isfinite(v)) or np.any(v <= 0):
-            raise InputError("volatilities must be positive and finite", field="vols",
-                             value=float(v.min()) if v.size else None)
+        t = _axis(self.expiries, "expiries", positive=True)
+        m = _axis(self.moneyness, "moneyness", positive=False)
+        v = _finite(self.vols, "vols")
+        if v.shape != (t.size, m.size):
+            raise InputError(f"vols must be a grid of {t.size} expiries x {m.size} "
+                             f"moneyness points, not of shape {v.shape}", field="vols")
+        if np.any(v <= 0):
+            raise InputError("volatilities must be positive", field="vols",
+                             value=float(v.min()))
+        object.__setattr__(self, "expiries", t)
+        object.__setattr__(self, "moneyness", m)
         object.__setattr__(self, "vols", v)
 
     def vol(self, *, time: FloatArray, log_moneyness: FloatArray) -> FloatArray:

@@ -72,7 +72,8 @@ def forward_price(market: MarketSnapshot, *, symbol: str, currency: str, expiry:
     Raises
     ------
     InputError
-        When the contract expired before the valuation date.
+        When the contract expired before the valuation date, or the forward overflows
+        (a carry rate and horizon no market has).
     MissingDataError
         When the price, the FX rate or the interest rate is missing.
     """
@@ -82,4 +83,13 @@ def forward_price(market: MarketSnapshot, *, symbol: str, currency: str, expiry:
                          f"{market.as_of.isoformat()}", field="expiry",
                          value=expiry.isoformat())
     spot = price_in(market, symbol=symbol, currency=currency)
-    return spot * math.exp((discount_rate(market, currency) - market.dividend(symbol)) * t)
+    rate, carry = discount_rate(market, currency), market.dividend(symbol)
+    try:
+        forward = spot * math.exp((rate - carry) * t)
+    except OverflowError:
+        forward = math.inf
+    if not math.isfinite(forward) or forward <= 0:
+        raise InputError(f"the forward price overflows: rate {rate:g} less carry {carry:g} "
+                         f"over {t:g} years", source=market.source, field=what,
+                         value=expiry.isoformat())
+    return forward
