@@ -4,7 +4,8 @@ Nested files (``as_of``, ``currency``, ``accounts: [{id, positions, collateral, 
 are documented in ``docs/formats.md``. Columnar files hold one position per row:
 ``account,type,<instrument fields>,quantity[,mark]``; collateral for a columnar book is
 read from a sidecar ``<name>.collateral.csv`` (or ``.parquet``) with
-``account,asset,amount``.
+``account,asset,amount``. An empty cell of a columnar file is a term left out; any text
+in it (``NA``, ``NaN``, ``null``) is read as that text, never as a missing value.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from crossmargin.book.book import Account, Book, Collateral, Order, Position
-from crossmargin.book.instruments import Instrument
-from crossmargin.book.parse import POSITION_FIELDS, parse_instrument
+from crossmargin.book.instruments import FutureOption, Instrument, Option
+from crossmargin.book.parse import POSITION_FIELDS, check_fields, is_null, parse_instrument
 from crossmargin.core.errors import InputError
 from crossmargin.core.money import check_currency
 from crossmargin.core.values import parse_date, parse_number
@@ -79,7 +82,7 @@ def _read_mapping(path: Path) -> Mapping[str, Any]:
 
 def _header(data: Mapping[str, Any], as_of: date | None, currency: str | None
             ) -> tuple[date | None, str]:
-    if as_of is None and data.get("as_of") is not None:
+    if as_of is None and "as_of" in data:
         as_of = parse_date(data["as_of"], field="as_of")
     ccy = currency or data.get("currency", "USD")
     return as_of, check_currency(ccy, field="currency")
@@ -93,10 +96,8 @@ def read_nested(
     currency: str | None = None,
 ) -> Book:
     """Build a book from an already-parsed nested mapping (see :func:`load_portfolio`)."""
-    unknown = set(data) - {"as_of", "currency", "accounts", "description"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InputError("unknown top-level field", field=name, value=data[name])
+    check_fields(data, {"as_of", "currency", "accounts", "description"}, "",
+                 "top-level field")
     as_of, ccy = _header(data, as_of, currency)
     raw_accounts = data.get("accounts")
     if not isinstance(raw_accounts, list) or not raw_accounts:
@@ -106,16 +107,29 @@ def read_nested(
     return Book.from_accounts(accounts, as_of=as_of, currency=ccy, source=source)
 
 
+def _id(value: object, field: str, *, integers: bool = True) -> str:
+    """Return an id (or an asset name): a non-empty text, or an integer if ``integers``.
+
+    Raises
+    ------
+    InputError
+        A missing or blank value ("is required"), a boolean or any other type.
+    """
+    if is_null(value) or (isinstance(value, str) and not value.strip()):
+        raise InputError("is required", field=field)
+    kinds = (str, int) if integers else (str,)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise InputError("must be a text" + (" or an integer" if integers else ""),
+                         field=field, value=value)
+    return str(value)
+
+
 def _account(raw: object, path: str) -> Account:
     if not isinstance(raw, Mapping):
         raise InputError("must be a mapping", field=path, value=raw)
-    unknown = set(raw) - {"id", "positions", "collateral", "orders", "member", "name"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InputError("unknown account field", field=f"{path}.{name}", value=raw[name])
-    acct_id = raw.get("id")
-    if not isinstance(acct_id, str | int) or str(acct_id).strip() == "":
-        raise InputError("is required", field=f"{path}.id", value=acct_id, has_value=True)
+    check_fields(raw, {"id", "positions", "collateral", "orders", "member", "name"}, path,
+                 "account field")
+    acct_id = _id(raw.get("id"), f"{path}.id")
     positions = tuple(
         _position(p, f"{path}.positions[{i}]") for i, p in enumerate(_list(raw, "positions", path))
     )
@@ -126,17 +140,17 @@ def _account(raw: object, path: str) -> Account:
     orders = tuple(
         _order(o, f"{path}.orders[{i}]") for i, o in enumerate(_list(raw, "orders", path))
     )
-    member = raw.get("member")
-    if member is not None and (not isinstance(member, str | int) or str(member).strip() == ""):
-        raise InputError("must be a clearing member id", field=f"{path}.member", value=member)
-    return Account(id=str(acct_id), positions=positions, collateral=collateral, orders=orders,
-                   member=None if member is None else str(member))
+    member = None if "member" not in raw else _id(raw["member"], f"{path}.member")
+    return Account(id=acct_id, positions=positions, collateral=collateral, orders=orders,
+                   member=member)
 
 
 def _list(raw: Mapping[str, Any], name: str, path: str) -> list[Any]:
-    value = raw.get(name) or []
+    """Return the list ``raw[name]``: empty when the key is left out, else it must be one."""
+    value = raw.get(name, [])
     if not isinstance(value, list):
-        raise InputError("must be a list", field=f"{path}.{name}", value=value)
+        raise InputError("must be a list", field=f"{path}.{name}", value=value,
+                         has_value=True)
     return value
 
 
@@ -146,26 +160,40 @@ def _record(raw: object, path: str) -> Mapping[str, Any]:
     return raw
 
 
+def _mark(value: object, instrument: Instrument, field: str) -> float:
+    """Return a position's mark: positive, or zero for a worthless option.
+
+    Raises
+    ------
+    InputError
+        A mark that is not a finite number, is negative, or is zero on an instrument
+        other than an option (a zero price would value a short at nothing).
+    """
+    mark = parse_number(value, field=field, positive=True)
+    if mark == 0 and not isinstance(instrument, Option | FutureOption):
+        raise InputError("must be positive (only an option may be marked at 0)",
+                         field=field, value=value)
+    return mark
+
+
 def _position(raw: object, path: str) -> Position:
     rec = _record(raw, path)
     instrument = parse_instrument(rec, path=path)
     quantity = parse_number(rec.get("quantity"), field=f"{path}.quantity")
-    mark = rec.get("mark")
     return Position(
         instrument=instrument,
         quantity=quantity,
-        mark=None if mark is None else parse_number(mark, field=f"{path}.mark", positive=True),
+        mark=_mark(rec["mark"], instrument, f"{path}.mark") if "mark" in rec else None,
     )
 
 
 def _order(raw: object, path: str) -> Order:
     rec = _record(raw, path)
-    limit = rec.get("limit_price")
     return Order(
         instrument=parse_instrument(rec, path=path),
         quantity=parse_number(rec.get("quantity"), field=f"{path}.quantity"),
-        limit_price=None if limit is None else parse_number(
-            limit, field=f"{path}.limit_price", positive=True),
+        limit_price=parse_number(rec["limit_price"], field=f"{path}.limit_price",
+                                 positive=True) if "limit_price" in rec else None,
     )
 
 
@@ -175,17 +203,12 @@ _COLLATERAL_BOND = frozenset({"type", "coupon", "maturity", "curve", "frequency"
 
 def _collateral(raw: object, path: str) -> Collateral:
     rec = _record(raw, path)
-    allowed = {"asset", "amount"} | (_COLLATERAL_BOND if "type" in rec else set())
-    unknown = set(rec) - allowed
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InputError("unknown collateral field", field=f"{path}.{name}", value=rec[name])
-    asset = rec.get("asset")
-    if not isinstance(asset, str) or not asset.strip():
-        raise InputError("is required", field=f"{path}.asset", value=asset, has_value=True)
+    check_fields(rec, {"asset", "amount"} | (_COLLATERAL_BOND if "type" in rec else set()),
+                 path, "collateral field")
+    asset = _id(rec.get("asset"), f"{path}.asset", integers=False).strip()
     return Collateral(
-        asset=asset.strip(), amount=parse_number(rec.get("amount"), field=f"{path}.amount"),
-        instrument=_pledged_bond(rec, asset.strip(), path) if "type" in rec else None,
+        asset=asset, amount=parse_number(rec.get("amount"), field=f"{path}.amount"),
+        instrument=_pledged_bond(rec, asset, path) if "type" in rec else None,
     )
 
 
@@ -199,31 +222,113 @@ def _pledged_bond(rec: Mapping[str, Any], asset: str, path: str) -> Instrument:
 
 
 def _read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV (empty cells missing, any text kept as text) or Parquet table.
+
+    Raises
+    ------
+    InputError
+        An unreadable file, or a Parquet column of lists or mappings (named).
+    """
     try:
         if path.suffix.lower() == ".csv":
-            return pd.read_csv(path, dtype={"account": str}, keep_default_na=True)
-        return pd.read_parquet(path)
+            return pd.read_csv(path, dtype={"account": str, "asset": str, "member": str},
+                               keep_default_na=False, na_values=[""])
+        nested = [f for f in pq.read_schema(path) if pa.types.is_nested(f.type)]
+        table = pd.read_parquet(path)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"cannot read table: {first}") from None
+    if nested:
+        raise InputError("column holds lists or mappings, not one value per cell",
+                         field=nested[0].name, value=str(nested[0].type))
+    return table
 
 
 def _row_label(path: Path, row: int) -> str:
     return f"row {row + 2}" if path.suffix.lower() == ".csv" else f"row {row}"
 
 
+def _plain(value: object) -> object:
+    """Return a numpy scalar as the Python value it holds (for records and messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _is_empty(value: object) -> bool:
+    """Return whether a (scalar) cell is empty: missing, NaN or the empty text."""
+    return value == "" if isinstance(value, str) else is_null(value)
+
+
 def _numeric_column(df: pd.DataFrame, name: str, path: Path, *, required: bool) -> np.ndarray:
+    """Return a column as floats, NaN where a cell is empty (an error if ``required``)."""
     if name not in df.columns:
         if required:
             raise InputError("column is required", field=name)
         return np.full(len(df), np.nan)
-    values = pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=np.float64)
-    bad = ~np.isfinite(values) if required else (~np.isfinite(values) & df[name].notna().to_numpy())
+    column = df[name]
+    empty = column.isna().to_numpy()
+    if required and empty.any():
+        raise InputError("is required",
+                         field=f"{_row_label(path, int(np.argmax(empty)))}.{name}")
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+    if pd.api.types.is_bool_dtype(column):
+        booleans = np.ones(len(df), dtype=bool)
+    elif column.dtype == object:
+        booleans = column.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
+    else:
+        booleans = np.zeros(len(df), dtype=bool)
+    bad = ~empty & (~np.isfinite(values) | booleans)
     if bad.any():
         row = int(np.argmax(bad))
         raise InputError("must be a finite number", field=f"{_row_label(path, row)}.{name}",
-                         value=df[name].iloc[row], has_value=True)
+                         value=_plain(column.iloc[row]), has_value=True)
     return values
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """Return the first row of each code 0, 1, ... of a factorized column."""
+    return pd.Series(np.arange(len(codes))).groupby(codes).first().to_numpy()
+
+
+def _text_column(df: pd.DataFrame, name: str, path: Path, *, integers: bool = False
+                 ) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Return each row's code and the distinct values of a required id column, as texts.
+
+    Values are in the order of their first row; ``integers`` also accepts integer ids.
+
+    Raises
+    ------
+    InputError
+        An empty cell ("is required") or a value other than a text (or an integer),
+        naming the row.
+    """
+    codes, uniques = pd.factorize(df[name].astype(object))
+    if (codes < 0).any():
+        raise InputError("is required",
+                         field=f"{_row_label(path, int(np.argmax(codes < 0)))}.{name}")
+    first_row = _first_rows(codes)
+    texts = [_id(_plain(value), f"{_row_label(path, int(first_row[k]))}.{name}",
+                 integers=integers) for k, value in enumerate(uniques)]
+    # an integer and its text (1 and "1") name one id
+    merged, names = pd.factorize(np.asarray(texts, dtype=object))
+    return merged[codes], tuple(str(n) for n in names)
+
+
+def _distinct(df: pd.DataFrame, cols: list[str], path: Path
+              ) -> tuple[np.ndarray, list[tuple[str, dict[str, Any]]]]:
+    """Return each row's code and each distinct row of ``cols`` as a record.
+
+    A record is ``(label of its first row, {column: value})``, empty cells left out, so
+    that each distinct instrument is parsed once.
+    """
+    keys = pd.MultiIndex.from_frame(df[cols].astype(object).where(df[cols].notna()))
+    codes, uniques = pd.factorize(keys)
+    first_row = _first_rows(codes)
+    records = [
+        (_row_label(path, int(first_row[u])),
+         {k: _plain(v) for k, v in zip(cols, values, strict=True) if not _is_empty(v)})
+        for u, values in enumerate(uniques)
+    ]
+    return codes, records
 
 
 def _read_columnar(path: Path, *, as_of: date | None, currency: str | None) -> Book:
@@ -234,41 +339,21 @@ def _read_columnar(path: Path, *, as_of: date | None, currency: str | None) -> B
         raise InputError("has no positions", field="rows")
     quantity = _numeric_column(df, "quantity", path, required=True)
     mark = _numeric_column(df, "mark", path, required=False)
-    if (mark < 0).any():
-        row = int(np.argmax(mark < 0))
-        raise InputError("must not be negative", field=f"{_row_label(path, row)}.mark",
-                         value=float(mark[row]))
-    inst_cols = [c for c in df.columns if c not in POSITION_FIELDS]
-    keys = pd.MultiIndex.from_frame(df[inst_cols].astype(object).where(df[inst_cols].notna()))
-    codes, uniques = pd.factorize(keys)
-    first_row = pd.Series(np.arange(len(df))).groupby(codes).first().to_numpy()
+    codes, records = _distinct(df, [c for c in df.columns if c not in POSITION_FIELDS], path)
     index: dict[Instrument, int] = {}
-    remap = np.empty(len(uniques), dtype=np.int64)
-    for u, values in enumerate(uniques):
-        record = dict(zip(inst_cols, values, strict=True))
-        inst = parse_instrument(record, path=_row_label(path, int(first_row[u])))
-        remap[u] = index.setdefault(inst, len(index))
+    remap = np.empty(len(records), dtype=np.int64)
+    for u, (where, record) in enumerate(records):
+        remap[u] = index.setdefault(parse_instrument(record, path=where), len(index))
     pos_inst = remap[codes]
-    acct_codes, acct_ids = pd.factorize(df["account"].astype(str))
+    acct_codes, ids = _text_column(df, "account", path, integers=True)
     order = np.argsort(acct_codes, kind="stable")
-    counts = np.bincount(acct_codes, minlength=len(acct_ids))
-    marks = np.full(len(index), np.nan)
-    has_mark = np.isfinite(mark)
-    if has_mark.any():
-        by_inst = pd.Series(mark[has_mark]).groupby(pos_inst[has_mark])
-        if (by_inst.nunique() > 1).any():
-            inst_row = int(np.asarray(by_inst.nunique().idxmax()))
-            raise InputError("conflicting marks for one instrument", field="mark",
-                             value=list(index)[inst_row].label)
-        first = by_inst.first()
-        marks[first.index.to_numpy()] = first.to_numpy()
-    ids = tuple(str(a) for a in acct_ids)
-    members = _members(df, acct_codes, len(ids), path)
+    counts = np.bincount(acct_codes, minlength=len(ids))
+    marks = _columnar_marks(mark, pos_inst, tuple(index), path)
+    members = _members(df, acct_codes, path)
     collateral = _sidecar_collateral(path, ids)
-    file_as_of = as_of
     ccy = check_currency(currency or "USD", field="currency")
     return Book(
-        as_of=file_as_of,
+        as_of=as_of,
         currency=ccy,
         account_ids=ids,
         instruments=tuple(index),
@@ -283,23 +368,36 @@ def _read_columnar(path: Path, *, as_of: date | None, currency: str | None) -> B
     )
 
 
-def _members(df: pd.DataFrame, acct_codes: np.ndarray, n_accounts: int, path: Path
-             ) -> tuple[str, ...]:
+def _columnar_marks(mark: np.ndarray, pos_inst: np.ndarray,
+                    instruments: tuple[Instrument, ...], path: Path) -> np.ndarray:
+    """Return each instrument's mark (NaN where no row marks it), checked as :func:`_mark`."""
+    marks = np.full(len(instruments), np.nan)
+    rows = np.flatnonzero(np.isfinite(mark))
+    if not rows.size:
+        return marks
+    by_inst = pd.Series(mark[rows]).groupby(pos_inst[rows])
+    if (by_inst.nunique() > 1).any():
+        inst_row = int(np.asarray(by_inst.nunique().idxmax()))
+        raise InputError("conflicting marks for one instrument", field="mark",
+                         value=instruments[inst_row].label)
+    first = pd.Series(rows).groupby(pos_inst[rows]).first()
+    for k, row in zip(first.index.tolist(), first.tolist(), strict=True):
+        marks[k] = _mark(float(mark[row]), instruments[k], f"{_row_label(path, row)}.mark")
+    return marks
+
+
+def _members(df: pd.DataFrame, acct_codes: np.ndarray, path: Path) -> tuple[str, ...]:
     """Return each account's clearing member from an optional ``member`` column."""
     if "member" not in df.columns:
         return ()
-    member = df["member"].astype(object)
-    if member.isna().any():
-        row = int(np.argmax(member.isna().to_numpy()))
-        raise InputError("is required on every row when the column is given",
-                         field=f"{_row_label(path, row)}.member")
-    by_account = pd.Series(member.astype(str).to_numpy()).groupby(acct_codes)
+    codes, names = _text_column(df, "member", path, integers=True)
+    by_account = pd.Series(codes).groupby(acct_codes)
     if (by_account.nunique() > 1).any():
         bad = int(np.asarray(by_account.nunique().idxmax()))
         raise InputError("one account belongs to one clearing member", field="member",
-                         value=sorted(set(member[acct_codes == bad].astype(str))))
-    first = by_account.first()  # indexed by account code, 0 to n_accounts - 1 in order
-    return tuple(str(m) for m in first.to_numpy().tolist())
+                         value=sorted({names[c] for c in codes[acct_codes == bad].tolist()}))
+    # indexed by account code, 0 to n_accounts - 1 in order
+    return tuple(names[c] for c in by_account.first().tolist())
 
 
 def _sidecar_collateral(path: Path, ids: tuple[str, ...]) -> tuple[tuple[Collateral, ...], ...]:
@@ -314,17 +412,19 @@ def _sidecar_collateral(path: Path, ids: tuple[str, ...]) -> tuple[tuple[Collate
                 raise InputError("columns 'account', 'asset', 'amount' are required",
                                  field="header")
             amount = _numeric_column(df, "amount", side, required=True)
-            bonds = _sidecar_bonds(df, side)
-            accounts = df["account"].astype(str).to_numpy(dtype=object)
+            acct_codes, accounts = _text_column(df, "account", side, integers=True)
             owner = pd.Index(ids).get_indexer(pd.Index(accounts))
             if (owner < 0).any():
-                row = int(np.argmax(owner < 0))
+                k = int(np.argmax(owner < 0))
                 raise InputError("account has no positions in the portfolio",
-                                 field=f"{_row_label(side, row)}.account",
-                                 value=accounts[row])
-            for k, asset, value, bond in zip(owner.tolist(), df["asset"].astype(str).tolist(),
-                                             amount.tolist(), bonds, strict=True):
-                empty[k].append(Collateral(asset=asset, amount=value, instrument=bond))
+                                 field=f"{_row_label(side, int(np.argmax(acct_codes == k)))}"
+                                       ".account", value=accounts[k])
+            asset_codes, assets = _text_column(df, "asset", side)
+            bonds = _sidecar_bonds(df, side)
+            for k, a, value, bond in zip(owner[acct_codes].tolist(), asset_codes.tolist(),
+                                         amount.tolist(), bonds, strict=True):
+                empty[k].append(Collateral(asset=assets[a].strip(), amount=value,
+                                           instrument=bond))
         except InputError as err:
             raise err.located(str(side)) from None
     return tuple(tuple(c) for c in empty)
@@ -335,22 +435,15 @@ def _sidecar_bonds(df: pd.DataFrame, path: Path) -> list[Instrument | None]:
 
     A sidecar may give a bond's terms in the columns a nested collateral record uses
     (``type`` = ``bond``, ``coupon``, ``maturity``, ``curve``, ``frequency``,
-    ``currency``); each distinct bond is parsed once.
+    ``currency``); each distinct bond is parsed once. The ``asset`` column is checked.
     """
     if "type" not in df.columns:
         return [None] * len(df)
     unknown = sorted(set(df.columns) - {"account", "asset", "amount"} - _COLLATERAL_BOND)
     if unknown:
         raise InputError("unknown collateral column", field=unknown[0])
-    cols = ["asset", *[c for c in df.columns if c in _COLLATERAL_BOND]]
-    keys = pd.MultiIndex.from_frame(df[cols].astype(object).where(df[cols].notna()))
-    codes, uniques = pd.factorize(keys)
-    first_row = pd.Series(np.arange(len(df))).groupby(codes).first().to_numpy()
-    parsed: list[Instrument | None] = []
-    for u, values in enumerate(uniques):
-        rec = {k: v for k, v in zip(cols, values, strict=True)
-               if v is not None and not (isinstance(v, float) and np.isnan(v))}
-        parsed.append(_pledged_bond(rec, str(rec["asset"]).strip(),
-                                    _row_label(path, int(first_row[u])))
-                      if "type" in rec else None)
+    codes, records = _distinct(
+        df, ["asset", *[c for c in df.columns if c in _COLLATERAL_BOND]], path)
+    parsed = [_pledged_bond(rec, str(rec["asset"]).strip(), where) if "type" in rec else None
+              for where, rec in records]
     return [parsed[c] for c in codes]

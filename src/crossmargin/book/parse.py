@@ -8,7 +8,7 @@ field path and the value; nothing is guessed silently.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 
 from crossmargin.book.instruments import (
@@ -34,7 +34,7 @@ from crossmargin.core.values import parse_date, parse_number
 
 E = TypeVar("E")
 
-__all__ = ["POSITION_FIELDS", "parse_instrument"]
+__all__ = ["MAX_YEARS", "POSITION_FIELDS", "check_fields", "is_null", "parse_instrument"]
 
 #: Fields of a position record that are not instrument terms.
 POSITION_FIELDS = frozenset({"quantity", "mark", "account", "limit_price", "member"})
@@ -60,6 +60,13 @@ _FIELDS: dict[str, set[str]] = {
     "bond": {"symbol", "coupon", "maturity", "curve", "frequency"},
 }
 
+#: Longest rate tenor and deliverable bond (years): the Treasury curve ends at 30 years,
+#: so 50 leaves room for a long bond while keeping pricing finite and small.
+MAX_YEARS = 50.0
+
+#: Coupon payments a year a bond may have (what the bond pricer supports).
+_FREQUENCIES = (1, 2, 4, 12)
+
 
 def _where(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
@@ -67,7 +74,7 @@ def _where(path: str, name: str) -> str:
 
 def _text(record: Mapping[str, Any], name: str, path: str, default: str | None = None) -> str:
     value = record.get(name, default)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if is_null(value):
         raise InputError("is required", field=_where(path, name))
     if not isinstance(value, str) or not value.strip():
         raise InputError("must be a non-empty text", field=_where(path, name), value=value)
@@ -88,20 +95,57 @@ def _choice(
 
 
 def _num(record: Mapping[str, Any], name: str, path: str, default: float | None = None,
-         *, positive: bool = True) -> float:
+         *, high: float = math.inf) -> float:
+    """Return a positive term, at most ``high``."""
     value = record.get(name, default)
     if value is None:
         raise InputError("is required", field=_where(path, name))
-    return parse_number(value, field=_where(path, name), positive=positive, allow_zero=False)
+    number = parse_number(value, field=_where(path, name), positive=True, allow_zero=False)
+    if number > high:
+        raise InputError(f"must be at most {high:g}", field=_where(path, name), value=value)
+    return number
 
 
-def _present(record: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop empty cells (None / NaN), as a columnar file leaves them."""
-    return {
-        k: v
-        for k, v in record.items()
-        if v is not None and not (isinstance(v, float) and math.isnan(v)) and v != ""
-    }
+def is_null(value: object) -> bool:
+    """Return whether ``value`` is a null (``None``) or a float NaN."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def check_fields(record: Mapping[Any, Any], allowed: Collection[str], path: str,
+                 what: str) -> None:
+    """Raise naming the first field of ``record`` (in text order) not in ``allowed``.
+
+    Raises
+    ------
+    InputError
+        ``unknown <what>``, naming the field and its value.
+    """
+    unknown = set(record) - set(allowed)
+    if unknown:
+        name = min(unknown, key=str)
+        raise InputError(f"unknown {what}", field=_where(path, str(name)), value=record[name])
+
+
+def _checked(record: Mapping[Any, Any], path: str) -> str:
+    """Return the record's instrument type once its fields and their values are allowed.
+
+    A term given as null or NaN is an error (a term left out takes its default).
+    """
+    kind = record.get("type")
+    if not isinstance(kind, str) or kind.strip().lower() not in _FIELDS:
+        raise InputError(
+            f"unknown instrument type (known: {', '.join(sorted(_FIELDS))})",
+            field=_where(path, "type"),
+            value=kind,
+            has_value=True,
+        )
+    kind = kind.strip().lower()
+    check_fields(record, _FIELDS[kind] | _COMMON | POSITION_FIELDS, path, f"field for a {kind}")
+    for name, value in record.items():
+        if name not in POSITION_FIELDS and is_null(value):
+            raise InputError("must not be null or NaN (leave it out to take its default)",
+                             field=_where(path, name), value=value, has_value=True)
+    return kind
 
 
 def parse_instrument(record: Mapping[str, Any], *, path: str = "") -> Instrument:
@@ -111,7 +155,9 @@ def parse_instrument(record: Mapping[str, Any], *, path: str = "") -> Instrument
     ----------
     record : mapping
         The record's fields (``type`` plus the terms of that type; the position fields
-        ``quantity``, ``mark``, ``account`` are ignored here).
+        ``quantity``, ``mark``, ``account`` are ignored here). A term left out takes its
+        default; a term given as null or NaN is an error (a columnar reader leaves its
+        empty cells out).
     path : str
         Field path of the record in its file, for error messages
         (e.g. ``accounts[0].positions[3]``).
@@ -124,31 +170,45 @@ def parse_instrument(record: Mapping[str, Any], *, path: str = "") -> Instrument
     Raises
     ------
     InputError
-        Unknown type or field, missing or malformed term.
+        Unknown type or field, missing, null or malformed term, a term out of its range
+        (``tenor_years`` and ``deliverable_years`` at most :data:`MAX_YEARS`, a bond's
+        ``frequency`` 1, 2, 4 or 12), inverse or linear settlement or a quote currency
+        other than USD, a stablecoin or a coin on a contract whose underlying is not a coin.
     """
-    rec = _present(record)
-    kind = rec.get("type")
-    if not isinstance(kind, str) or kind.strip().lower() not in _FIELDS:
-        raise InputError(
-            f"unknown instrument type (known: {', '.join(sorted(_FIELDS))})",
-            field=_where(path, "type"),
-            value=kind,
-            has_value=True,
-        )
-    kind = kind.strip().lower()
-    unknown = set(rec) - _FIELDS[kind] - _COMMON - POSITION_FIELDS
-    if unknown:
-        name = sorted(unknown)[0]
-        raise InputError(
-            f"unknown field for a {kind}", field=_where(path, name), value=rec[name]
-        )
-    ref = refdata()
-    builder = _BUILDERS[kind]
-    return builder(rec, path, ref)
+    kind = _checked(record, path)
+    return _BUILDERS[kind](record, path, refdata())
 
 
 def _currency(rec: Mapping[str, Any], path: str, default: str = "USD") -> str:
     return _text(rec, "currency", path, default).upper()
+
+
+def _quote(rec: Mapping[str, Any], path: str, ref: Any, underlying: str, default: str,
+           *, crypto: bool) -> str:
+    """Return the currency a contract is quoted in: its ``quote`` (or ``currency``).
+
+    A contract on a coin is quoted in USD, a stablecoin or another coin; the market
+    values any other code as a price, not a currency.
+    """
+    name = "quote" if "quote" in rec else "currency"
+    code = _text(rec, name, path, default).upper()
+    if name == "quote" and "currency" in rec and _currency(rec, path) != code:
+        raise InputError(f"conflicts with quote {code}", field=_where(path, "currency"),
+                         value=rec["currency"])
+    if crypto and (code == underlying or code not in {"USD"} | ref.stablecoins | ref.coins):
+        raise InputError(f"a contract on {underlying} is quoted in USD, a stablecoin or "
+                         "another coin", field=_where(path, name), value=rec.get(name, code))
+    return code
+
+
+def _settlement(rec: Mapping[str, Any], path: str, default: Settlement, *, crypto: bool,
+                coin_only: Collection[Settlement]) -> Settlement:
+    """Return the settlement; those in ``coin_only`` need a crypto underlying."""
+    settlement = _choice(Settlement, rec, "settlement", path, default)
+    if settlement in coin_only and not crypto:
+        raise InputError(f"{settlement.value} settlement is for crypto underlyings only",
+                         field=_where(path, "settlement"), value=rec.get("settlement"))
+    return settlement
 
 
 def _equity(rec: Mapping[str, Any], path: str, ref: Any) -> Instrument:
@@ -159,21 +219,22 @@ def _equity(rec: Mapping[str, Any], path: str, ref: Any) -> Instrument:
 
 def _spot(rec: Mapping[str, Any], path: str, ref: Any) -> Instrument:
     asset = _text(rec, "asset", path, rec.get("symbol")).upper()
-    quote = _text(rec, "quote", path, rec.get("currency", "USD")).upper()
-    return CryptoSpot(asset=asset, currency=quote)
+    return CryptoSpot(asset=asset, currency=_quote(rec, path, ref, asset, "USD", crypto=True))
 
 
 def _future(rec: Mapping[str, Any], path: str, ref: Any) -> Future:
     underlying = _text(rec, "underlying", path)
     aclass = _choice(AssetClass, rec, "asset_class", path, ref.asset_class_of(underlying))
+    crypto = aclass is AssetClass.CRYPTO
     return Future(
         symbol=_text(rec, "symbol", path),
         underlying=underlying,
         expiry=parse_date(rec.get("expiry"), field=_where(path, "expiry")),
         multiplier=_num(rec, "multiplier", path, 1.0),
-        settlement=_choice(Settlement, rec, "settlement", path, Settlement.CASH),
+        settlement=_settlement(rec, path, Settlement.CASH, crypto=crypto,
+                               coin_only={Settlement.INVERSE}),
         asset_class=aclass,
-        currency=_currency(rec, path),
+        currency=_quote(rec, path, ref, underlying, "USD", crypto=crypto),
     )
 
 
@@ -184,7 +245,7 @@ def _treasury_future(rec: Mapping[str, Any], path: str, ref: Any) -> Instrument:
         expiry=parse_date(rec.get("expiry"), field=_where(path, "expiry")),
         multiplier=_num(rec, "multiplier", path, 1000.0),
         notional_coupon=_num(rec, "notional_coupon", path, 0.06),
-        deliverable_years=_num(rec, "deliverable_years", path, 7.0),
+        deliverable_years=_num(rec, "deliverable_years", path, 7.0, high=MAX_YEARS),
         currency=_currency(rec, path),
     )
 
@@ -195,20 +256,20 @@ def _rate_future(rec: Mapping[str, Any], path: str, ref: Any) -> Instrument:
         underlying=_text(rec, "underlying", path, "UST"),
         expiry=parse_date(rec.get("expiry"), field=_where(path, "expiry")),
         multiplier=_num(rec, "multiplier", path, 2500.0),
-        tenor_years=_num(rec, "tenor_years", path, 0.25),
+        tenor_years=_num(rec, "tenor_years", path, 0.25, high=MAX_YEARS),
         currency=_currency(rec, path),
     )
 
 
 def _perpetual(rec: Mapping[str, Any], path: str, ref: Any) -> Instrument:
     settlement = _choice(Settlement, rec, "settlement", path, Settlement.LINEAR)
-    quote = _text(rec, "quote", path, rec.get("currency", "USDT" if settlement is
-                                                 Settlement.LINEAR else "USD")).upper()
+    underlying = _text(rec, "underlying", path).upper()
+    default = "USDT" if settlement is Settlement.LINEAR else "USD"
     return Perpetual(
-        underlying=_text(rec, "underlying", path).upper(),
+        underlying=underlying,
         settlement=settlement,
         multiplier=_num(rec, "multiplier", path, 1.0),
-        currency=quote,
+        currency=_quote(rec, path, ref, underlying, default, crypto=True),
     )
 
 
@@ -222,7 +283,8 @@ def _option(rec: Mapping[str, Any], path: str, ref: Any) -> Instrument:
         default_settle = Settlement.CASH
     else:
         default_settle = Settlement.PHYSICAL
-    settlement = _choice(Settlement, rec, "settlement", path, default_settle)
+    settlement = _settlement(rec, path, default_settle, crypto=crypto,
+                             coin_only={Settlement.INVERSE, Settlement.LINEAR})
     if crypto and settlement not in (Settlement.INVERSE, Settlement.LINEAR):
         raise InputError("a crypto option settles inverse or linear",
                          field=_where(path, "settlement"), value=rec.get("settlement"))
@@ -238,7 +300,7 @@ def _option(rec: Mapping[str, Any], path: str, ref: Any) -> Instrument:
                       else Style.AMERICAN),
         settlement=settlement,
         asset_class=aclass,
-        currency=_text(rec, "quote", path, rec.get("currency", quote)).upper(),
+        currency=_quote(rec, path, ref, underlying, quote, crypto=crypto),
     )
 
 
@@ -249,7 +311,12 @@ def _missing(path: str, name: str) -> Any:
 def _future_option(rec: Mapping[str, Any], path: str, ref: Any) -> Instrument:
     future_rec = rec.get("future")
     if isinstance(future_rec, Mapping):
-        future = _future({"type": "future", **future_rec}, _where(path, "future"), ref)
+        where = _where(path, "future")
+        nested = {"type": "future", **future_rec}
+        if _checked(nested, where) != "future":
+            raise InputError("must be a future", field=_where(where, "type"),
+                             value=nested["type"])
+        future = _future(nested, where, ref)
     else:
         underlying = _text(rec, "underlying", path)
         future = _future(
@@ -270,18 +337,23 @@ def _future_option(rec: Mapping[str, Any], path: str, ref: Any) -> Instrument:
         expiry=parse_date(rec.get("expiry"), field=_where(path, "expiry")),
         multiplier=_num(rec, "multiplier", path, future.multiplier),
         style=_choice(Style, rec, "style", path, Style.AMERICAN),
-        currency=_currency(rec, path),
+        currency=_quote(rec, path, ref, future.underlying, "USD",
+                        crypto=future.asset_class is AssetClass.CRYPTO),
     )
 
 
 def _bond(rec: Mapping[str, Any], path: str, ref: Any) -> Instrument:
     coupon = parse_number(rec.get("coupon"), field=_where(path, "coupon"), positive=True)
+    frequency = _num(rec, "frequency", path, 2.0)
+    if frequency not in _FREQUENCIES:
+        raise InputError(f"must be one of {', '.join(map(str, _FREQUENCIES))} (payments a "
+                         "year)", field=_where(path, "frequency"), value=rec.get("frequency"))
     return Bond(
         symbol=_text(rec, "symbol", path),
         coupon=coupon,
         maturity=parse_date(rec.get("maturity"), field=_where(path, "maturity")),
         curve=_text(rec, "curve", path, "UST"),
-        frequency=int(_num(rec, "frequency", path, 2.0)),
+        frequency=int(frequency),
         currency=_currency(rec, path),
     )
 
