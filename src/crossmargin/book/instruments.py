@@ -16,6 +16,7 @@ from crossmargin.core.errors import InputError
 from crossmargin.core.money import check_currency
 
 __all__ = [
+    "BOND_FREQUENCIES",
     "AssetClass",
     "Bond",
     "CryptoSpot",
@@ -340,6 +341,10 @@ class FutureOption(Instrument):
         )
 
 
+#: Coupon payments a year a bond may have (what the bond pricer supports).
+BOND_FREQUENCIES = (1, 2, 4, 12)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Bond(Instrument):
     """A fixed-coupon bullet Treasury note or bond; quantity is face value.
@@ -361,7 +366,7 @@ class Bond(Instrument):
             raise InputError(
                 "coupon is a decimal rate in [0, 1)", field="coupon", value=self.coupon
             )
-        if self.frequency not in (1, 2, 4, 12):
+        if self.frequency not in BOND_FREQUENCIES:
             raise InputError("frequency must be 1, 2, 4 or 12", field="frequency",
                              value=self.frequency)
 

@@ -22,10 +22,10 @@ import pyarrow.parquet as pq
 
 from crossmargin.book.book import Account, Book, Collateral, Order, Position
 from crossmargin.book.instruments import FutureOption, Instrument, Option
-from crossmargin.book.parse import POSITION_FIELDS, check_fields, is_null, parse_instrument
+from crossmargin.book.parse import POSITION_FIELDS, is_null, parse_instrument
 from crossmargin.core.errors import InputError
 from crossmargin.core.money import check_currency
-from crossmargin.core.values import parse_date, parse_number
+from crossmargin.core.values import check_fields, parse_date, parse_number
 from crossmargin.core.yamlio import read_yaml
 
 __all__ = ["load_portfolio", "read_nested"]

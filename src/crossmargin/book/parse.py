@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection, Mapping
 from typing import Any, TypeVar
 
 from crossmargin.book.instruments import (
+    BOND_FREQUENCIES,
     AssetClass,
     Bond,
     CryptoSpot,
@@ -30,11 +31,11 @@ from crossmargin.book.instruments import (
 )
 from crossmargin.book.refdata import refdata
 from crossmargin.core.errors import InputError
-from crossmargin.core.values import parse_date, parse_number
+from crossmargin.core.values import check_fields, parse_date, parse_number
 
 E = TypeVar("E")
 
-__all__ = ["MAX_YEARS", "POSITION_FIELDS", "check_fields", "is_null", "parse_instrument"]
+__all__ = ["MAX_YEARS", "POSITION_FIELDS", "is_null", "parse_instrument"]
 
 #: Fields of a position record that are not instrument terms.
 POSITION_FIELDS = frozenset({"quantity", "mark", "account", "limit_price", "member"})
@@ -64,8 +65,6 @@ _FIELDS: dict[str, set[str]] = {
 #: so 50 leaves room for a long bond while keeping pricing finite and small.
 MAX_YEARS = 50.0
 
-#: Coupon payments a year a bond may have (what the bond pricer supports).
-_FREQUENCIES = (1, 2, 4, 12)
 
 
 def _where(path: str, name: str) -> str:
@@ -109,21 +108,6 @@ def _num(record: Mapping[str, Any], name: str, path: str, default: float | None 
 def is_null(value: object) -> bool:
     """Return whether ``value`` is a null (``None``) or a float NaN."""
     return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def check_fields(record: Mapping[Any, Any], allowed: Collection[str], path: str,
-                 what: str) -> None:
-    """Raise naming the first field of ``record`` (in text order) not in ``allowed``.
-
-    Raises
-    ------
-    InputError
-        ``unknown <what>``, naming the field and its value.
-    """
-    unknown = set(record) - set(allowed)
-    if unknown:
-        name = min(unknown, key=str)
-        raise InputError(f"unknown {what}", field=_where(path, str(name)), value=record[name])
 
 
 def _checked(record: Mapping[Any, Any], path: str) -> str:
@@ -345,8 +329,8 @@ def _future_option(rec: Mapping[str, Any], path: str, ref: Any) -> Instrument:
 def _bond(rec: Mapping[str, Any], path: str, ref: Any) -> Instrument:
     coupon = parse_number(rec.get("coupon"), field=_where(path, "coupon"), positive=True)
     frequency = _num(rec, "frequency", path, 2.0)
-    if frequency not in _FREQUENCIES:
-        raise InputError(f"must be one of {', '.join(map(str, _FREQUENCIES))} (payments a "
+    if frequency not in BOND_FREQUENCIES:
+        raise InputError(f"must be one of {', '.join(map(str, BOND_FREQUENCIES))} (payments a "
                          "year)", field=_where(path, "frequency"), value=rec.get("frequency"))
     return Bond(
         symbol=_text(rec, "symbol", path),

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Mapping
 from datetime import date, datetime
+from typing import Any
 
 from crossmargin.core.errors import InputError
 
-__all__ = ["parse_date", "parse_number"]
+__all__ = ["check_fields", "parse_date", "parse_number"]
 
 
 def parse_number(
@@ -43,6 +45,33 @@ def parse_number(
             value=value,
         )
     return number
+
+
+def check_fields(record: Mapping[Any, Any], allowed: Collection[str], path: str,
+                 what: str) -> None:
+    """Raise naming the first field of ``record`` (in text order) not in ``allowed``.
+
+    Parameters
+    ----------
+    record : Mapping
+        The fields read (keys of any type).
+    allowed : Collection of str
+        The fields the record may have.
+    path : str
+        Field path of the record, prefixed to the field's name (``""`` for the top).
+    what : str
+        What a field is, for the message (``"market section"``).
+
+    Raises
+    ------
+    InputError
+        ``unknown <what>``, naming the field and its value.
+    """
+    unknown = set(record) - set(allowed)
+    if unknown:
+        name = min(unknown, key=str)
+        raise InputError(f"unknown {what}", field=f"{path}.{name}" if path else str(name),
+                         value=record[name])
 
 
 def parse_date(value: object, *, field: str) -> date:

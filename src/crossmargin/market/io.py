@@ -35,7 +35,7 @@ import numpy as np
 
 from crossmargin.core.errors import InputError
 from crossmargin.core.money import check_currency
-from crossmargin.core.values import parse_date, parse_number
+from crossmargin.core.values import check_fields, parse_date, parse_number
 from crossmargin.core.yamlio import read_yaml
 from crossmargin.market.snapshot import Curve, MarketSnapshot, VolSurface
 
@@ -165,10 +165,7 @@ def _curve(value: object, field: str) -> Curve:
 def read_market(data: Mapping[str, Any], *, source: str = "<memory>") -> MarketSnapshot:
     """Build a snapshot from an already-parsed mapping (see the module docstring)."""
     try:
-        unknown = sorted(set(data) - _SECTIONS, key=str)
-        if unknown:
-            raise InputError("unknown market section", field=str(unknown[0]),
-                             value=data[unknown[0]])
+        check_fields(data, _SECTIONS, "", "market section")
         if "as_of" not in data:
             raise InputError("is required", field="as_of")
         return MarketSnapshot(

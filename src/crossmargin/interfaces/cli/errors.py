@@ -67,8 +67,7 @@ def write_atomically(path: Path, text: str | Iterable[str]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     except OSError as exc:
-        raise InputError(f"cannot write here: {exc.strerror or exc}", field="--out",
-                         value=str(path)) from None
+        raise _unwritable(path, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.writelines([text] if isinstance(text, str) else text)
@@ -77,9 +76,13 @@ def write_atomically(path: Path, text: str | Iterable[str]) -> None:
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise InputError(f"cannot write here: {exc.strerror or exc}", field="--out",
-                             value=str(path)) from None
+            raise _unwritable(path, exc) from None
         raise
+
+
+def _unwritable(path: Path, exc: OSError) -> InputError:
+    return InputError(f"cannot write here: {exc.strerror or exc}", field="--out",
+                      value=str(path))
 
 
 def _umask() -> int:

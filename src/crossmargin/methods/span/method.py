@@ -271,8 +271,8 @@ class StandardPortfolioAnalysisOfRisk:
         acct, n = charges.segments.account, book.n_accounts
         names = tuple(g.code for g in held.commodities)
         parts = (charges.scan, charges.intra, charges.delivery, charges.inter, charges.som,
-                 charges.nov, charges.risk)
-        finite = np.logical_and.reduce([np.isfinite(part) for part in parts])
+                 charges.nov)
+        finite = np.isfinite(np.vstack([*parts, charges.risk])).all(axis=0)
         if not finite.all():
             g = int(np.argmax(~finite))
             raise InputError("the file's values overflow: a charge is not a finite number",
@@ -292,7 +292,7 @@ class StandardPortfolioAnalysisOfRisk:
                                                  0.0)),
             maintenance_margin=ceil_cents(np.maximum(risk - nov, 0.0)),
             notes=(*scope.notes, *self._notes(book)),
-            components={k: per_account(v) for k, v in zip(COMPONENTS, parts[:-1], strict=True)},
+            components={k: per_account(v) for k, v in zip(COMPONENTS, parts, strict=True)},
             segments=SegmentCharges(account=acct, group=charges.segments.group,
                                     group_names=names, charge=charges.risk,
                                     loss=charges.loss, scenario=charges.driver),

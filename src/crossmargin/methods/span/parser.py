@@ -393,7 +393,7 @@ class _Reader:
         except (TypeError, ValueError, OverflowError):
             check = check or (self.values.integer if integer else self.values.number)
             for row, text in enumerate(filled):
-                if finite is None or finite[row] or text is None or not _converts(text):
+                if finite is None or finite[row] or _float(text) is None:
                     check(text, self.where(row, name))
             raise AssertionError("a text failed to convert but passed alone") from None
         if not integer:
@@ -454,14 +454,13 @@ class _Reader:
                                finite=_given(t["volScan"]))
         # an option's premium and the scan ranges are never negative (a future's price
         # may be)
-        for values, rows, name in ((price, option, "p"),
-                                   (price_scan, None, "scanRate/priceScan"),
-                                   (vol_scan, None, "scanRate/volScan")):
+        for values, rows, key, name in ((price, option, "p", "p"),
+                                        (price_scan, None, "priceScan", "scanRate/priceScan"),
+                                        (vol_scan, None, "volScan", "scanRate/volScan")):
             bad = values < 0 if rows is None else rows & (values < 0)
             if bad.any():
                 row = int(np.flatnonzero(bad)[0])
-                raise v.fail("must not be negative", self.where(row, name),
-                              t[name.rpartition("/")[2]][row])
+                raise v.fail("must not be negative", self.where(row, name), t[key][row])
         self.add(
             portfolio=np.asarray(b.portfolio, dtype=np.int64),
             cid=self.column([x if x is not None else str(o)
@@ -706,20 +705,17 @@ def _given(texts: Sequence[str | None]) -> np.ndarray:
     return np.asarray([x is not None for x in texts], dtype=bool)
 
 
-def _converts(text: str) -> bool:
+def _float(text: str | None) -> float | None:
+    """Return the number a text holds (NaN and infinities included), else ``None``."""
     try:
-        float(text)
+        return float(text or "")
     except ValueError:
-        return False
-    return True
+        return None
 
 
 def _finite(text: str | None) -> bool:
-    try:
-        value = float(text or "")
-    except ValueError:
-        return False
-    return value == value and abs(value) != float("inf")
+    value = _float(text)
+    return value is not None and math.isfinite(value)
 
 
 #: Zip compression methods the standard library reads.
