@@ -282,6 +282,10 @@ def test_periods_cover_months_or_days() -> None:
      "futPf[pfCode=ES]/fut[1]/ra/a[4]='abc': must be a finite number"),
     (FUT.replace("<a>3</a>", ""), "futPf[pfCode=ES]/fut[1]/ra: needs 16 values, got 15"),
     (FUT.replace("<a>3</a>", "<a>nan</a>"), "ra/a[4]='nan': must be a finite number"),
+    (FUT + FUT.replace("<a>3</a>", "<a/>"), "futPf[pfCode=ES]/fut[2]/ra/a[4]: is required"),
+    (FUT + FUT.replace("<a>15</a>", "<a>1e999</a>"),
+     "fut[2]/ra/a[16]='1e999': must be a finite number"),
+    (FUT.replace("<p>10</p>", "<p>nan(1)</p>"), "fut[1]/p='nan(1)': must be a finite number"),
     (FUT.replace("<pe>202609</pe>", "<pe>2026-09</pe>"),
      "futPf[pfCode=ES]/fut[1]/pe='2026-09': not a period (YYYYMM or YYYYMMDD)"),
     (FUT.replace("<pe>202609</pe>", "<pe>202613</pe>"),
@@ -413,6 +417,7 @@ def test_large_portfolios_convert_in_batches(tmp_path: Path,
         "</futPf>", f"</futPf><oofPf><pfId>8</pfId><pfCode>ES</pfCode><cvf>50</cvf>{series}"
                     "</oofPf>")
     path = _write(tmp_path, body)
+    monkeypatch.setattr("crossmargin.methods.span.parser._BATCH", 1 << 20)
     whole = read_risk_parameters(path)
     monkeypatch.setattr("crossmargin.methods.span.parser._BATCH", 128)
     parts = read_risk_parameters(path)
@@ -421,3 +426,35 @@ def test_large_portfolios_convert_in_batches(tmp_path: Path,
     assert len(c) == 1600 and np.all(c.cvf == 50.0)
     assert c.period[700:].tolist() == [202609] * 300 + [202610] * 300 + [202611] * 300
     assert c.und_cid[700:].tolist() == [9] * 300 + [10] * 300 + [11] * 300
+
+
+def test_numbers_read_as_python_reads_them(tmp_path: Path) -> None:
+    """Spaces around a number are allowed, as Python's ``float`` allows them; a risk
+    array of values near the float limit is finite even where their sum is not."""
+    huge = "".join("<a>1e308</a>" for _ in range(16))
+    body = FUT.replace("<p>10</p>", "<p> 12.5 </p>").replace(ARRAY, huge)
+    c = read_risk_parameters(_write(tmp_path, _futures(body))).contracts
+    assert c.price.tolist() == [12.5]
+    assert c.arrays.tolist() == [[1e308] * 16]
+    assert c.arrays.dtype == np.float64 and c.arrays.flags.c_contiguous
+
+
+def test_repeated_definition_parts_are_shared(tmp_path: Path) -> None:
+    """Tiers, legs and rates repeated with the same texts become one shared object."""
+    tiers = ("<intraTiers>" + "".join(f"<tier><tn>{n}</tn><sPe>20260{n}</sPe>"
+                                      f"<ePe>20260{n}</ePe></tier>" for n in (1, 2))
+             + "</intraTiers>")
+
+    def spread(priority: int, cc: str) -> str:
+        return (f"<dSpread><spread>{priority}</spread><chargeMeth>F</chargeMeth>"
+                f"<rate><r>1</r><val>50</val></rate><tLeg><cc>{cc}</cc><tn>1</tn><rs>A</rs>"
+                f"<i>1</i></tLeg><tLeg><cc>{cc}</cc><tn>2</tn><rs>B</rs><i>1</i></tLeg>"
+                "</dSpread>")
+
+    body = "".join(f"<ccDef><cc>{cc}</cc>{tiers}{spread(1, cc)}{spread(2, cc)}</ccDef>"
+                   for cc in ("X", "Y"))
+    x, y = read_risk_parameters(_write(tmp_path, _futures(FUT, extra=body))).combined
+    assert x.intra_tiers == y.intra_tiers and x.intra_tiers is y.intra_tiers
+    one, two = x.intra_spreads
+    assert one.legs[0] is two.legs[0] and one.rates is two.rates
+    assert y.intra_spreads[0].legs[0].cc == "Y" and y.intra_spreads[0].legs[0] is not one.legs[0]

@@ -9,8 +9,12 @@ before parents, in document order. The tree never holds more than the open path,
 piece of the file and the small fields its open containers still need. Python code runs
 only for the elements a handler reads; an event per element
 (:func:`~xml.etree.ElementTree.iterparse`) would run it for every one, each risk array
-value included. Contract columns grow in typed buffers (8 bytes a value), so memory
-follows the size of the model, not of the file.
+value included. A contract's risk array is converted as the contract is read, into one
+buffer that becomes the model's array without a copy; its other fields are converted a
+batch of :data:`_BATCH` contracts at a time (small enough to stay in cache), by Arrow's
+string cast where the texts allow. Memory follows the size of the model, not of the
+file. Definitions repeat their parts (tiers, legs, rates): each distinct one is built
+once and shared.
 
 The file may also come zip-archived (one member, as CME publishes ``.spn.zip`` files) or
 gzip-compressed: the reader streams the decompressed bytes, told apart by their leading
@@ -49,13 +53,16 @@ import sys
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
+from array import array
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from datetime import date
+from operator import attrgetter
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
+import pyarrow as pa
 
 from crossmargin.core.errors import InputError
 from crossmargin.methods.span.model import (
@@ -89,6 +96,7 @@ __all__ = ["FEED_BYTES", "ROOTS", "read_risk_parameters"]
 #: Container elements a file must have (its root, or within it).
 ROOTS = frozenset({"spanFile", "spn", "pointInTime", "clearingOrg"})
 _PORTFOLIOS = {t.element: t for t in PortfolioType}
+_PF_TYPES = {t.value: t for t in PortfolioType}
 _KINDS = {"fut": FUTURE, "opt": OPTION, "phy": PHYSICAL}
 _RIGHTS = {"C": CALL, "P": PUT}
 #: Bytes fed to the parser at once: small enough for the new elements to stay in cache
@@ -191,14 +199,20 @@ class _Values:
         return value.strip()
 
 
-#: Contract fields read as text, then converted a batch at a time.
+#: Contract fields read as text, then converted a batch at a time (a row's order).
 _FIELDS = ("cId", "pe", "o", "k", "p", "d", "ra/d", "cvf", "sc", "priceScan", "volScan",
            "undPf", "undCId")
 #: Fields an option takes from its ``series`` when it does not give them itself.
-_SERIES = ("pe", "cvf", "priceScan", "volScan", "undPf", "undCId")
-#: Contracts converted at once.
-_BATCH = 8192
+_SERIES = {name: _FIELDS.index(name)
+           for name in ("pe", "cvf", "priceScan", "volScan", "undPf", "undCId")}
+#: Contracts converted at once: their texts (about 1 KiB each) stay in a 1 MiB cache.
+_BATCH = 1024
 _TAG = {FUTURE: "fut", OPTION: "opt", PHYSICAL: "phy"}
+#: The legs of a spread: a tier's (by ``tn``) and a period's (by ``pe``).
+_LEGS = (("tLeg", "tn"), ("pLeg", "pe"))
+#: ``chargeMeth`` texts as the model holds them (others are stripped and upper-cased).
+_METHODS = {m: m for m in ("F", "FLAT", "WPR", "")}
+_TEXT = attrgetter("text")
 
 
 class _Batch:
@@ -208,11 +222,9 @@ class _Batch:
         self.kind: list[int] = []
         self.ordinal: list[int] = []
         self.portfolio: list[int] = []
-        self.series: list[int] = []
-        self.a_count: list[int] = []
-        self.a: list[str | None] = []
-        self.texts: dict[str, list[str | None]] = {name: [] for name in _FIELDS}
-        self.series_texts: list[dict[str, str | None]] = []
+        #: The first bad risk array: reason, row, field and text.
+        self.fault: tuple[str, int, str, str | None] | None = None
+        self.rows: list[list[str | None]] = []  # a contract's texts, as in _FIELDS
 
     def __len__(self) -> int:
         return len(self.kind)
@@ -225,7 +237,9 @@ class _Reader:
         self.values = _Values(source)
         self.source = source
         self.batch = _Batch()
-        self.chunks: dict[str, list[np.ndarray]] = {name: [] for name in Contracts.COLUMNS}
+        self.chunks: dict[str, list[np.ndarray]] = {name: [] for name in Contracts.COLUMNS
+                                                    if name != "arrays"}
+        self.arrays = array("d")  # the risk arrays, row after row, growing in place
         self.counts = [0, 0, 0]
         self.open_rows = 0  # contracts read since the last portfolio closed
         self.open_options = 0  # options read since the last series closed
@@ -235,35 +249,29 @@ class _Reader:
         self.pf_exchange_start = 0
         self.combined: list[CombinedCommodity] = []
         self.inter: list[Spread] = []
+        # parts of definitions, keyed by their texts (see "definitions" below)
+        self.shared_rates: dict[tuple[tuple[str | None, str | None], ...],
+                                tuple[Rate, ...]] = {}
+        self.shared_tiers: dict[tuple[object, ...], tuple[Tier, ...]] = {}
+        self.shared_legs: dict[tuple[str | None, ...], SpreadLeg] = {}
         self.rates: list[RateDefinition] = []
         self.conversions: list[CurrencyConversion] = []
         self.points: ScanPoints | None = None
         self.business_date: date | None = None
         self.clearing_org = ""
         self.container: str | None = None  # the last SPAN container element closed
-        self.handlers: dict[str, Callable[[ET.Element], None]] = {
-            "fut": self.contract, "opt": self.contract, "phy": self.contract,
-            "series": self.series, "futPf": self.portfolio, "oofPf": self.portfolio,
-            "oopPf": self.portfolio, "phyPf": self.portfolio, "exchange": self.exchange,
-            "ccDef": self.cc_def, "interSpreads": self.inter_spreads,
-            "pointDef": self.point_def, "pbRateDef": self.rate_def,
-            "curConv": self.cur_conv, "clearingOrg": self.clearing, "date": self.point_date,
-            "spanFile": self.close, "spn": self.close, "pointInTime": self.close,
-        }
-
     # -- the walk ------------------------------------------------------------------------
     def done(self, elem: ET.Element) -> None:
         """Handle a complete element: a container's children first, in document order."""
-        handlers = self.handlers
         if elem.tag in _CONTAINERS:
             for child in elem:
                 if child.tag in _CONTAINERS:
                     self.done(child)
-                elif (handler := handlers.get(child.tag)) is not None:
-                    handler(child)
-        handler = handlers.get(elem.tag)
+                elif (handler := _HANDLERS.get(child.tag)) is not None:
+                    handler(self, child)
+        handler = _HANDLERS.get(elem.tag)
         if handler is not None:
-            handler(elem)
+            handler(self, elem)
 
     def drain(self, elem: ET.Element) -> None:
         """Handle the complete children of the open element ``elem``, down its open path.
@@ -274,13 +282,12 @@ class _Reader:
         completes). The last child may still be open; the walk goes on into it if it is
         a container.
         """
-        handlers = self.handlers
         while (n := len(elem)) > 0:
             if n > 1:
                 complete = elem[:n - 1]
                 for child in complete:
                     self.done(child)
-                elem[:n - 1] = [c for c in complete if c.tag not in handlers]
+                elem[:n - 1] = [c for c in complete if c.tag not in _HANDLERS]
             elem = elem[-1]
             if elem.tag not in _CONTAINERS:
                 return
@@ -305,24 +312,33 @@ class _Reader:
         b = self.batch
         b.kind.append(kind)
         b.ordinal.append(self.counts[kind])
-        b.series.append(-1)
         b.portfolio.append(len(self.portfolios))
         self.open_rows += 1
         self.open_options += kind == OPTION
-        texts = b.texts
-        for name in ("cId", "pe", "o", "k", "p", "d", "cvf", "sc"):
-            texts[name].append(elem.findtext(name))
-        ra = self.choose(elem, "ra")
-        a = [] if ra is None else [x.text for x in ra.findall("a")]
-        b.a_count.append(len(a))
-        b.a.extend(a if len(a) == SCENARIOS else (a + [None] * SCENARIOS)[:SCENARIOS])
-        texts["ra/d"].append(None if ra is None else ra.findtext("d"))
-        scan = self.choose(elem, "scanRate")
-        texts["priceScan"].append(None if scan is None else scan.findtext("priceScan"))
-        texts["volScan"].append(None if scan is None else scan.findtext("volScan"))
+        found = elem.findall("ra")
+        ra = found[0] if len(found) == 1 else self.choose(elem, "ra")
+        a = [] if ra is None else list(map(_TEXT, ra.findall("a")))
+        try:  # converted here, while the texts are in cache
+            values = list(map(float, a))  # a None (an empty element) raises TypeError
+            total = sum(values)
+            # every value is finite (a sum of finite values may overflow)
+            finite = total - total == 0 or all(map(math.isfinite, values))
+        except (TypeError, ValueError):
+            finite = False
+        if len(a) != SCENARIOS or not finite:
+            b.fault = b.fault or _ra_fault(a, len(b) - 1)  # raised by flush, named then
+            values = [math.nan] * SCENARIOS
+        self.arrays.extend(values)
+        found = elem.findall("scanRate")
+        scan = found[0] if len(found) == 1 else self.choose(elem, "scanRate")
         und = elem.find("undC")
-        texts["undPf"].append(None if und is None else und.findtext("pfId"))
-        texts["undCId"].append(None if und is None else und.findtext("cId"))
+        text = elem.findtext
+        b.rows.append([text("cId"), text("pe"), text("o"), text("k"), text("p"), text("d"),
+                       None if ra is None else ra.findtext("d"), text("cvf"), text("sc"),
+                       None if scan is None else scan.findtext("priceScan"),
+                       None if scan is None else scan.findtext("volScan"),
+                       None if und is None else und.findtext("pfId"),
+                       None if und is None else und.findtext("cId")])
         elem.clear()
         if len(b) >= _BATCH and not self.open_options:
             self.flush()
@@ -331,13 +347,17 @@ class _Reader:
         b = self.batch
         scan = self.choose(elem, "scanRate")
         und = elem.find("undC")
-        b.series_texts.append({
-            "pe": elem.findtext("pe"), "cvf": elem.findtext("cvf"),
-            "priceScan": None if scan is None else scan.findtext("priceScan"),
-            "volScan": None if scan is None else scan.findtext("volScan"),
-            "undPf": None if und is None else und.findtext("pfId"),
-            "undCId": None if und is None else und.findtext("cId")})
-        b.series[self.series_start:] = [len(b.series_texts) - 1] * (len(b) - self.series_start)
+        own = {"pe": elem.findtext("pe"), "cvf": elem.findtext("cvf"),
+               "priceScan": None if scan is None else scan.findtext("priceScan"),
+               "volScan": None if scan is None else scan.findtext("volScan"),
+               "undPf": None if und is None else und.findtext("pfId"),
+               "undCId": None if und is None else und.findtext("cId")}
+        for name, text in own.items():  # the series' options read since the last one
+            if text is not None:
+                field = _SERIES[name]
+                for row in b.rows[self.series_start:]:
+                    if row[field] is None:
+                        row[field] = text
         self.series_start = len(b)
         self.open_options = 0
         elem.clear()
@@ -389,7 +409,8 @@ class _Reader:
         try:
             if None in filled:
                 raise TypeError
-            values = np.asarray(filled, dtype=np.int64 if integer else np.float64)
+            values = (np.asarray(filled, dtype=np.int64) if integer
+                      else _floats(cast("list[str]", filled)))
         except (TypeError, ValueError, OverflowError):
             check = check or (self.values.integer if integer else self.values.number)
             for row, text in enumerate(filled):
@@ -410,26 +431,13 @@ class _Reader:
         n = len(b)
         if n == 0:
             return
-        count = np.asarray(b.a_count)
-        if np.any(count != SCENARIOS):
-            row = int(np.flatnonzero(count != SCENARIOS)[0])
-            raise v.fail(f"needs {SCENARIOS} values, got {count[row]}", self.where(row, "ra"))
-        t = dict(b.texts)
-        for name in _SERIES:
-            t[name] = [own if own is not None or s < 0 else b.series_texts[s][name]
-                       for own, s in zip(t[name], b.series, strict=True)]
+        if b.fault is not None:
+            reason, row, name, text = b.fault
+            raise v.fail(reason, self.where(row, name), text)
+        t = dict(zip(_FIELDS, zip(*b.rows, strict=True), strict=True))
         kind = np.asarray(b.kind, dtype=np.int64)
         option = kind == OPTION
         opt, phy = option.tolist(), (kind == PHYSICAL).tolist()
-        try:
-            arrays = np.asarray(b.a, dtype=np.float64).reshape(n, SCENARIOS)
-            ok = None not in b.a and bool(np.isfinite(arrays).all())
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            k = next(j for j, x in enumerate(b.a) if not _finite(x))
-            raise v.fail("is required" if b.a[k] is None else "must be a finite number",
-                         self.where(k // SCENARIOS, f"ra/a[{k % SCENARIOS + 1}]"), b.a[k])
         periods = [x if x is not None or not p else "0" for x, p in zip(t["pe"], phy,
                                                                          strict=True)]
         period = self.column(periods, "pe", integer=True, check=v.period)
@@ -475,12 +483,11 @@ class _Reader:
             scaling=self.column(t["sc"], "sc", default="1"),
             price_scan=price_scan, vol_scan=vol_scan,
             und_pf=self.column(t["undPf"], "undC/pfId", default="-1", integer=True),
-            und_cid=self.column(t["undCId"], "undC/cId", default="-1", integer=True),
-            arrays=arrays)
+            und_cid=self.column(t["undCId"], "undC/cId", default="-1", integer=True))
         self.batch = _Batch()
         self.series_start = 0
 
-    def cvf(self, texts: list[str | None]) -> np.ndarray:
+    def cvf(self, texts: Sequence[str | None]) -> np.ndarray:
         """Return the contract value factors of the batch.
 
         A contract without one takes its portfolio's, filled in when the portfolio closes
@@ -503,13 +510,14 @@ class _Reader:
 
     def contracts(self) -> Contracts:
         """Return every contract read (after the last flush)."""
-        empty: dict[str, np.ndarray] = {"arrays": np.empty((0, SCENARIOS))}
         chunks, self.chunks = self.chunks, {}
         cols: dict[str, np.ndarray] = {}
         for name in list(chunks):  # one column's chunks at a time: a flat peak
             parts = chunks.pop(name)
-            cols[name] = np.concatenate(parts) if parts else empty.get(name, np.empty(0))
+            cols[name] = np.concatenate(parts) if parts else np.empty(0)
             del parts
+        # the risk arrays stay where they grew (a view of the buffer, not a copy)
+        cols["arrays"] = np.frombuffer(self.arrays, dtype=np.float64).reshape(-1, SCENARIOS)
         for name in ("portfolio", "cid", "kind", "period", "right", "und_pf", "und_cid"):
             cols[name] = np.asarray(cols[name], dtype=np.int64)
         return Contracts(**cols)
@@ -525,58 +533,100 @@ class _Reader:
         elem.clear()
 
     # -- definitions ----------------------------------------------------------------------
+    # A file repeats the parts of its definitions (the same tiers in many commodities, the
+    # same legs and rates in a commodity's spreads): each distinct part is converted once,
+    # when first met and checked, and shared after (``shared_*``, keyed by its texts), as
+    # the model's objects are immutable. A leg's element path is composed only where the
+    # leg is new.
+    def forget(self) -> None:
+        """Drop the legs and rates met so far (a definition's own repeat them; tiers,
+        repeated across commodities, are kept)."""
+        self.shared_legs.clear()
+        self.shared_rates.clear()
+
     def rates_of(self, elem: ET.Element, where: str) -> tuple[Rate, ...]:
-        v = self.values
-        return tuple(
-            (v.integer(r.findtext("r"), where, f"rate[{k}]/r", default=1),
-             v.rate(r.findtext("val"), where, f"rate[{k}]/val"))
-            for k, r in enumerate(elem.findall("rate"), start=1))
+        texts = tuple([(r.findtext("r"), r.findtext("val")) for r in elem.findall("rate")])
+        found = self.shared_rates.get(texts)
+        if found is None:
+            v = self.values
+            found = self.shared_rates[texts] = tuple([
+                (v.integer(r, where, f"rate[{k}]/r", default=1),
+                 v.rate(val, where, f"rate[{k}]/val"))
+                for k, (r, val) in enumerate(texts, start=1)])
+        return found
 
     def tiers(self, elem: ET.Element | None, where: str) -> tuple[Tier, ...]:
         if elem is None:
             return ()
-        v = self.values
-        out = []
-        for k, t in enumerate(elem.findall("tier"), start=1):
-            at = _where(where, f"tier[{k}]")
-            out.append(Tier(number=v.integer(t.findtext("tn"), at, "tn", default=k),
-                            start=v.period(t.findtext("sPe"), at, "sPe",
-                                           default=OPEN_PERIOD),
-                            end=v.period(t.findtext("ePe"), at, "ePe",
-                                         default=OPEN_PERIOD),
-                            rates=self.rates_of(t, at)))
-        return tuple(out)
+        tiers = elem.findall("tier")
+        key = tuple([(t.findtext("tn"), t.findtext("sPe"), t.findtext("ePe"),
+                      *[(r.findtext("r"), r.findtext("val")) for r in t.findall("rate")])
+                     for t in tiers])
+        found = self.shared_tiers.get(key)
+        if found is None:
+            v = self.values
+            out = []
+            for k, t in enumerate(tiers, start=1):
+                at = _where(where, f"tier[{k}]")
+                out.append(Tier(number=v.integer(t.findtext("tn"), at, "tn", default=k),
+                                start=v.period(t.findtext("sPe"), at, "sPe",
+                                               default=OPEN_PERIOD),
+                                end=v.period(t.findtext("ePe"), at, "ePe",
+                                             default=OPEN_PERIOD),
+                                rates=self.rates_of(t, at)))
+            found = self.shared_tiers[key] = tuple(out)
+        return found
 
-    def spread(self, elem: ET.Element, where: str, cc: str | None) -> Spread:
-        v = self.values
+    def spread(self, elem: ET.Element, parent: str, k: int, cc: str | None) -> Spread:
+        """Convert the ``k``-th ``dSpread`` of ``parent`` (a ``ccDef`` or ``interSpreads``).
+
+        ``cc`` is the commodity of an intra-commodity spread, the default of its legs.
+        """
+        shared = self.shared_legs
         legs = []
-        for tag in ("tLeg", "pLeg"):
-            for k, leg in enumerate(elem.findall(tag), start=1):
-                at = _where(where, f"{tag}[{k}]")
-                side = (leg.findtext("rs") or "").strip().upper()
-                if side not in ("A", "B"):
-                    raise v.fail("must be A or B", _where(at, "rs"), leg.findtext("rs"))
-                ratio = v.number(leg.findtext("i"), at, "i", default=1.0)
-                if ratio <= 0:
-                    raise v.fail("must be positive", _where(at, "i"), leg.findtext("i"))
-                text = (leg.findtext("cc") or "").strip()
-                leg_cc = cc if text == cc or not text else sys.intern(text)
-                if not leg_cc:
-                    raise v.fail("is required", _where(at, "cc"))
-                legs.append(SpreadLeg(
-                    cc=leg_cc, side=1 if side == "A" else -1, ratio=ratio,
-                    tier=v.integer(leg.findtext("tn"), at, "tn", default=0)
-                    if tag == "tLeg" else None,
-                    period=v.period(leg.findtext("pe"), at, "pe")
-                    if tag == "pLeg" else None))
+        for tag, number in _LEGS:
+            for leg in elem.findall(tag):
+                text = leg.findtext
+                key = (tag, cc, text("cc"), text("rs"), text("i"), text(number))
+                found = shared.get(key)
+                if found is None:
+                    j = elem.findall(tag).index(leg) + 1
+                    found = shared[key] = self.leg(key, f"{parent}/dSpread[{k}]/{tag}[{j}]")
+                legs.append(found)
         if len(legs) < 2:
-            raise v.fail("a spread needs at least two legs", where)
+            raise self.values.fail("a spread needs at least two legs",
+                                   f"{parent}/dSpread[{k}]")
         if len({(leg.cc, leg.tier, leg.period) for leg in legs}) < len(legs):
-            raise v.fail("two legs name the same commodity and tier (or period)", where)
-        return Spread(priority=v.integer(elem.findtext("spread"), where, "spread"),
-                      charge_method=sys.intern((elem.findtext("chargeMeth") or "").strip()
-                                               .upper()),
+            raise self.values.fail("two legs name the same commodity and tier (or period)",
+                                   f"{parent}/dSpread[{k}]")
+        where = f"{parent}/dSpread[{k}]"
+        method = elem.findtext("chargeMeth") or ""
+        return Spread(priority=self.values.integer(elem.findtext("spread"), where, "spread"),
+                      charge_method=_METHODS.get(method) or sys.intern(method.strip().upper()),
                       rates=self.rates_of(elem, where), legs=tuple(legs))
+
+    def leg(self, key: tuple[str | None, ...], where: str) -> SpreadLeg:
+        """Convert a leg from its ``key``: tag, spread commodity and the leg's texts.
+
+        The texts are ``cc``, ``rs``, ``i`` and the ``tn`` of a ``tLeg`` or the ``pe``
+        of a ``pLeg``.
+        """
+        tag, cc, leg_cc, rs, i, number = key
+        v = self.values
+        side = (rs or "").strip().upper()
+        if side not in ("A", "B"):
+            raise v.fail("must be A or B", _where(where, "rs"), rs)
+        ratio = v.number(i, where, "i", default=1.0)
+        if ratio <= 0:
+            raise v.fail("must be positive", _where(where, "i"), i)
+        text = (leg_cc or "").strip()
+        leg_cc = cc if text == cc or not text else sys.intern(text)
+        if not leg_cc:
+            raise v.fail("is required", _where(where, "cc"))
+        tier = tag == "tLeg"
+        return SpreadLeg(cc=leg_cc, side=1 if side == "A" else -1, ratio=ratio,
+                         tier=v.integer(number, where, "tn", default=0) if tier else None,
+                         period=None if tier else v.period(number, where, "pe"))
 
     def cc_def(self, elem: ET.Element) -> None:
         v = self.values
@@ -584,13 +634,18 @@ class _Reader:
         where = f"ccDef[cc={code}]"
         links = []
         for k, link in enumerate(elem.findall("pfLink"), start=1):
-            at = _where(where, f"pfLink[{k}]")
-            kind = v.text(link, "pfType", at).upper()
-            if kind not in PortfolioType.__members__:
-                raise v.fail("unknown portfolio type", _where(at, "pfType"), kind)
+            kind = (link.findtext("pfType") or "").strip().upper()
+            code_text = (link.findtext("pfCode") or "").strip()
+            if kind not in _PF_TYPES or not code_text:
+                at = _where(where, f"pfLink[{k}]")
+                v.text(link, "pfType", at)
+                if kind not in _PF_TYPES:
+                    raise v.fail("unknown portfolio type", _where(at, "pfType"), kind)
+                v.text(link, "pfCode", at)
             links.append(PortfolioLink(
-                code=v.text(link, "pfCode", at), type=PortfolioType(kind),
-                pf_id=v.integer(link.findtext("pfId"), at, "pfId", default=-1),
+                code=code_text, type=_PF_TYPES[kind],
+                pf_id=v.integer(link.findtext("pfId"), where, f"pfLink[{k}]/pfId",
+                                default=-1),
                 exchange=(link.findtext("exch") or "").strip()))
         spots = tuple(
             SpotRate(rate_id=v.integer(s.findtext("r"), at, "r", default=1),
@@ -608,16 +663,18 @@ class _Reader:
             inter_tiers=self.tiers(elem.find("interTiers"), _where(where, "interTiers")),
             som_tiers=self.tiers(elem.find("somTiers"), _where(where, "somTiers")),
             spot_rates=spots,
-            intra_spreads=tuple(self.spread(s, _where(where, f"dSpread[{k}]"), code)
-                                for k, s in enumerate(elem.findall("dSpread"), start=1)),
+            intra_spreads=tuple([self.spread(s, where, k, code)
+                                 for k, s in enumerate(elem.findall("dSpread"), start=1)]),
         ))
+        self.forget()
         elem.clear()
 
     def inter_spreads(self, elem: ET.Element) -> None:
         start = len(self.inter)
         self.inter.extend(
-            self.spread(s, f"interSpreads/dSpread[{start + k}]", None)
+            self.spread(s, "interSpreads", start + k, None)
             for k, s in enumerate(elem.findall("dSpread"), start=1))
+        self.forget()
         elem.clear()
 
     def point_def(self, elem: ET.Element) -> None:
@@ -700,9 +757,40 @@ class _Reader:
             raise self.values.fail("not a date (YYYYMMDD)", "pointInTime/date", text)
 
 
+#: The handler of each element (the reader's methods, not bound: the reader holds no
+#: reference to itself, so it is freed as soon as the read ends).
+_HANDLERS: dict[str, Callable[[_Reader, ET.Element], None]] = {
+    "fut": _Reader.contract, "opt": _Reader.contract, "phy": _Reader.contract,
+    "series": _Reader.series, "futPf": _Reader.portfolio, "oofPf": _Reader.portfolio,
+    "oopPf": _Reader.portfolio, "phyPf": _Reader.portfolio, "exchange": _Reader.exchange,
+    "ccDef": _Reader.cc_def, "interSpreads": _Reader.inter_spreads,
+    "pointDef": _Reader.point_def, "pbRateDef": _Reader.rate_def,
+    "curConv": _Reader.cur_conv, "clearingOrg": _Reader.clearing,
+    "date": _Reader.point_date, "spanFile": _Reader.close, "spn": _Reader.close,
+    "pointInTime": _Reader.close,
+}
+
+
 def _given(texts: Sequence[str | None]) -> np.ndarray:
     """Return the mask of the texts the file gives (not ``None``)."""
     return np.asarray([x is not None for x in texts], dtype=bool)
+
+
+def _floats(texts: list[str]) -> np.ndarray:
+    """Convert number texts to a writable float64 array.
+
+    Arrow's cast (a correctly rounded C parser, several times faster than a Python
+    ``float`` per text) converts the common case; it accepts only texts that Python's
+    ``float`` accepts too, save ``nan(...)`` (NaN either way, refused where a number is
+    required). Texts it refuses (a space, an underscore, other digits) go through numpy,
+    which converts as ``float`` does and raises ``ValueError`` where ``float`` would.
+    """
+    try:
+        values: np.ndarray = pa.array(texts, type=pa.string()).cast(pa.float64()).to_numpy(
+            zero_copy_only=False, writable=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        values = np.asarray(texts, dtype=np.float64)
+    return values
 
 
 def _float(text: str | None) -> float | None:
@@ -716,6 +804,15 @@ def _float(text: str | None) -> float | None:
 def _finite(text: str | None) -> bool:
     value = _float(text)
     return value is not None and math.isfinite(value)
+
+
+def _ra_fault(texts: list[str | None], row: int) -> tuple[str, int, str, str | None]:
+    """Return what is wrong with the ``a`` texts of the risk array of batch row ``row``."""
+    if len(texts) != SCENARIOS:
+        return f"needs {SCENARIOS} values, got {len(texts)}", row, "ra", None
+    k = next(k for k, text in enumerate(texts) if not _finite(text))
+    return ("is required" if texts[k] is None else "must be a finite number", row,
+            f"ra/a[{k + 1}]", texts[k])
 
 
 #: Zip compression methods the standard library reads.
