@@ -86,6 +86,10 @@ def test_zero_mark_in_a_csv_cell(tmp_path: Path) -> None:
      "settlement='linear': linear settlement is for crypto underlyings only"),
     (f"{BTC_OPTION}, settlement: cash, quantity: 1}}",
      "settlement='cash': a crypto option settles inverse or linear"),
+    (f"{FUTURE}, multiplier: 50, asset_class: crypto, settlement: inverse, quantity: -10}}",
+     "asset_class='crypto': SPX is no coin (its class is equity-index)"),
+    ("{type: future, symbol: BTCU8, underlying: BTC, expiry: 2018-09-28, multiplier: 5,"
+     " asset_class: equity, quantity: 1}", "asset_class='equity': BTC is a coin"),
 ])
 def test_coin_settlement_needs_a_coin_underlying(tmp_path: Path, position: str,
                                                  expected: str) -> None:
@@ -321,3 +325,12 @@ def test_ids_are_text_not_booleans(tmp_path: Path, account: str, expected: str) 
 
 def test_integer_account_id_is_text(tmp_path: Path) -> None:
     assert load_portfolio(_yaml(tmp_path, "{id: 42, member: 7}")).account_ids == ("42",)
+
+
+def test_asset_class_may_name_a_symbol_the_reference_data_lacks(tmp_path: Path) -> None:
+    """A coin the reference data does not list may be declared crypto (then settle inverse)."""
+    path = _position(tmp_path, "{type: future, symbol: SOLU8, underlying: SOL, "
+                               "expiry: 2018-09-28, asset_class: crypto, settlement: inverse, "
+                               "quantity: 1}")
+    (future,) = load_portfolio(path, as_of=AS_OF).instruments
+    assert future.asset_class.value == "crypto" and future.settlement.value == "inverse"

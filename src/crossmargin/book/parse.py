@@ -208,8 +208,14 @@ def _spot(rec: Mapping[str, Any], path: str, ref: Any) -> Instrument:
 
 def _future(rec: Mapping[str, Any], path: str, ref: Any) -> Future:
     underlying = _text(rec, "underlying", path)
-    aclass = _choice(AssetClass, rec, "asset_class", path, ref.asset_class_of(underlying))
+    known = ref.asset_class_of(underlying)
+    aclass = _choice(AssetClass, rec, "asset_class", path, known)
     crypto = aclass is AssetClass.CRYPTO
+    if crypto != (known is AssetClass.CRYPTO) and ref.knows(underlying):
+        # the class may name a symbol the reference data lacks, not recast a known one
+        kind = "a coin" if known is AssetClass.CRYPTO else "no coin"
+        raise InputError(f"{underlying} is {kind} (its class is {known.value})",
+                         field=_where(path, "asset_class"), value=rec.get("asset_class"))
     return Future(
         symbol=_text(rec, "symbol", path),
         underlying=underlying,

@@ -46,6 +46,11 @@ class RefData:
             return AssetClass.EQUITY_INDEX
         return AssetClass.EQUITY
 
+    def knows(self, symbol: str) -> bool:
+        """Tell whether ``symbol`` is a coin, curve, commodity or index named here."""
+        return any(symbol in known for known in (self.coins, self.curves, self.commodities,
+                                                 self.indexes))
+
     def product_class_of(self, symbol: str) -> ProductClass:
         """Return the 4210(g) product class of an equity or index symbol."""
         return self.index_classes.get(symbol, ProductClass.SINGLE_STOCK)

@@ -18,7 +18,7 @@ from crossmargin.examples import demo_portfolio_path
 from crossmargin.interfaces.cli.backtest import backtest_command, procyclicality_command
 from crossmargin.interfaces.cli.bench import bench_app
 from crossmargin.interfaces.cli.compare import compare_command, compare_table
-from crossmargin.interfaces.cli.errors import guarded, write_atomically
+from crossmargin.interfaces.cli.errors import distinct, guarded, write_atomically
 from crossmargin.interfaces.cli.explain import explain_command
 from crossmargin.interfaces.cli.market import (
     AsOfOption,
@@ -86,7 +86,7 @@ def margin(
 
     book = load_portfolio(portfolio, as_of=parse_date(as_of, field="--as-of") if as_of
                           else None)
-    names = method or ["grid"]
+    names = distinct(method, field="--method") or ["grid"]
     if span_file is not None and "span" not in names:
         raise InputError("is for --method span", field="--span-file", value=str(span_file))
     methods = [get_method(name, **({"span_file": span_file} if name == "span" else {}))
@@ -142,5 +142,32 @@ def demo(
 
 
 def main() -> None:
-    """Entry point of the ``crossmargin`` console script."""
-    app()
+    """Entry point of the ``crossmargin`` console script.
+
+    A usage error (an unknown option, a value out of its range or choices) prints one
+    line on stderr, naming the command, the option and the value, and exits with 2, as
+    bad input does.
+    """
+    try:
+        code = app(standalone_mode=False, prog_name="crossmargin")
+    except typer.Abort:
+        print("crossmargin: aborted", file=sys.stderr)
+        raise SystemExit(1) from None
+    except Exception as err:
+        if not _usage_error(err):
+            raise
+        context = getattr(err, "ctx", None)
+        command = context.command_path if context is not None else "crossmargin"
+        message = " ".join(str(err.format_message()).split())  # type: ignore[attr-defined]
+        if message:  # none where the command was given no arguments: its help was shown
+            print(f"{command}: {message} (see {command} --help)", file=sys.stderr)
+        raise SystemExit(2) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
+
+
+def _usage_error(err: Exception) -> bool:
+    """Tell a usage error (an invalid option or value) by its class name.
+
+    The class comes from typer's own parser, or from Click under older typer releases.
+    """
+    return any(cls.__name__ == "UsageError" for cls in type(err).__mro__)

@@ -17,7 +17,7 @@ from crossmargin.arrangements import ARRANGEMENTS
 from crossmargin.book.io import load_portfolio
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_date
-from crossmargin.interfaces.cli.errors import guarded
+from crossmargin.interfaces.cli.errors import distinct, guarded
 from crossmargin.interfaces.cli.market import PortfolioArgument, stale_limits
 from crossmargin.interfaces.cli.render import emit
 from crossmargin.methods.registry import METHODS
@@ -204,8 +204,10 @@ def procyclicality_command(
     with _days_bar(f"margins of {book.n_accounts:,} accounts") as progress:
         report = run_procyclicality(book, start=parse_date(start, field="--from"),
                                     end=parse_date(end, field="--to"),
-                                    methods=tuple(method or ()),
-                                    arrangements=tuple(arrangement or ()), tools=tools,
+                                    methods=tuple(distinct(method, field="--method")),
+                                    arrangements=tuple(distinct(arrangement,
+                                                                field="--arrangement")),
+                                    tools=tools,
                                     max_stale_days=stale_limits(max_stale_days or []),
                                     progress=progress)
     emit(report.to_json(), output_format=output_format, out=out,

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from crossmargin.core.jsonout import dumps_document
-from crossmargin.interfaces.cli.errors import guarded
+from crossmargin.interfaces.cli.errors import distinct, guarded
 
 __all__ = ["bench_app"]
 
@@ -147,7 +147,8 @@ def methods(
     from crossmargin.bench.methods import run_methods_bench
     from crossmargin.core.values import parse_date
 
-    report = run_methods_bench(accounts=accounts, positions=positions, methods=method,
+    report = run_methods_bench(accounts=accounts, positions=positions,
+                               methods=distinct(method, field="--method") or None,
                                as_of=parse_date(as_of, field="--as-of"), seed=seed)
     _emit(report, output_format)
 

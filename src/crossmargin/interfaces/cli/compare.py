@@ -13,7 +13,7 @@ from crossmargin.arrangements import ARRANGEMENTS
 from crossmargin.book.io import load_portfolio
 from crossmargin.core.errors import InputError
 from crossmargin.core.values import parse_date
-from crossmargin.interfaces.cli.errors import guarded
+from crossmargin.interfaces.cli.errors import distinct, guarded
 from crossmargin.interfaces.cli.market import (
     AsOfOption,
     MarketOption,
@@ -108,7 +108,8 @@ def compare_command(
                           else None)
     snap = market_for(book, market, as_of, max_stale_days or [])
     options = {"span": {"span_file": span_file}} if span_file is not None else {}
-    cmp = compare(book, snap, arrangements=("silo", *(arrangement or ARRANGEMENTS[1:])),
+    chosen = distinct(arrangement, field="--arrangement") or ARRANGEMENTS[1:]
+    cmp = compare(book, snap, arrangements=("silo", *chosen),
                   silo_methods=_pairs(silo_method or [], field="--silo-method"),
                   unified_method=unified_method, method_options=options)
     emit(cmp.to_json(), output_format=output_format, out=out,

@@ -48,6 +48,22 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def distinct(values: list[str] | None, *, field: str) -> list[str]:
+    """Return the names an option repeats, refusing one given twice (it would run twice).
+
+    Raises
+    ------
+    InputError
+        A name given twice, named with ``field`` (the option).
+    """
+    seen: set[str] = set()
+    for value in values or []:
+        if value in seen:
+            raise InputError("given twice", field=field, value=value)
+        seen.add(value)
+    return list(values or [])
+
+
 def write_atomically(path: Path, text: str | Iterable[str]) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename (never half-written).
 

@@ -539,8 +539,11 @@ class _Reader:
     # the model's objects are immutable. A leg's element path is composed only where the
     # leg is new.
     def forget(self) -> None:
-        """Drop the legs and rates met so far (a definition's own repeat them; tiers,
-        repeated across commodities, are kept)."""
+        """Drop the legs and rates met so far.
+
+        A definition's legs and rates repeat within it; tiers, repeated across
+        commodities, are kept.
+        """
         self.shared_legs.clear()
         self.shared_rates.clear()
 
