@@ -49,7 +49,9 @@ def guarded(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def distinct(values: list[str] | None, *, field: str) -> list[str]:
-    """Return the names an option repeats, refusing one given twice (it would run twice).
+    """Return the names given to a repeatable option, refusing one given twice.
+
+    A name given twice would run its method or arrangement twice.
 
     Raises
     ------

@@ -210,8 +210,6 @@ _BATCH = 1024
 _TAG = {FUTURE: "fut", OPTION: "opt", PHYSICAL: "phy"}
 #: The legs of a spread: a tier's (by ``tn``) and a period's (by ``pe``).
 _LEGS = (("tLeg", "tn"), ("pLeg", "pe"))
-#: ``chargeMeth`` texts as the model holds them (others are stripped and upper-cased).
-_METHODS = {m: m for m in ("F", "FLAT", "WPR", "")}
 _TEXT = attrgetter("text")
 
 
@@ -260,6 +258,7 @@ class _Reader:
         self.business_date: date | None = None
         self.clearing_org = ""
         self.container: str | None = None  # the last SPAN container element closed
+
     # -- the walk ------------------------------------------------------------------------
     def done(self, elem: ET.Element) -> None:
         """Handle a complete element: a container's children first, in document order."""
@@ -315,8 +314,7 @@ class _Reader:
         b.portfolio.append(len(self.portfolios))
         self.open_rows += 1
         self.open_options += kind == OPTION
-        found = elem.findall("ra")
-        ra = found[0] if len(found) == 1 else self.choose(elem, "ra")
+        ra = self.choose(elem, "ra")
         a = [] if ra is None else list(map(_TEXT, ra.findall("a")))
         try:  # converted here, while the texts are in cache
             values = list(map(float, a))  # a None (an empty element) raises TypeError
@@ -329,8 +327,7 @@ class _Reader:
             b.fault = b.fault or _ra_fault(a, len(b) - 1)  # raised by flush, named then
             values = [math.nan] * SCENARIOS
         self.arrays.extend(values)
-        found = elem.findall("scanRate")
-        scan = found[0] if len(found) == 1 else self.choose(elem, "scanRate")
+        scan = self.choose(elem, "scanRate")
         und = elem.find("undC")
         text = elem.findtext
         b.rows.append([text("cId"), text("pe"), text("o"), text("k"), text("p"), text("d"),
@@ -585,6 +582,7 @@ class _Reader:
 
         ``cc`` is the commodity of an intra-commodity spread, the default of its legs.
         """
+        where = f"{parent}/dSpread[{k}]"
         shared = self.shared_legs
         legs = []
         for tag, number in _LEGS:
@@ -594,18 +592,16 @@ class _Reader:
                 found = shared.get(key)
                 if found is None:
                     j = elem.findall(tag).index(leg) + 1
-                    found = shared[key] = self.leg(key, f"{parent}/dSpread[{k}]/{tag}[{j}]")
+                    found = shared[key] = self.leg(key, f"{where}/{tag}[{j}]")
                 legs.append(found)
+        v = self.values
         if len(legs) < 2:
-            raise self.values.fail("a spread needs at least two legs",
-                                   f"{parent}/dSpread[{k}]")
+            raise v.fail("a spread needs at least two legs", where)
         if len({(leg.cc, leg.tier, leg.period) for leg in legs}) < len(legs):
-            raise self.values.fail("two legs name the same commodity and tier (or period)",
-                                   f"{parent}/dSpread[{k}]")
-        where = f"{parent}/dSpread[{k}]"
-        method = elem.findtext("chargeMeth") or ""
-        return Spread(priority=self.values.integer(elem.findtext("spread"), where, "spread"),
-                      charge_method=_METHODS.get(method) or sys.intern(method.strip().upper()),
+            raise v.fail("two legs name the same commodity and tier (or period)", where)
+        return Spread(priority=v.integer(elem.findtext("spread"), where, "spread"),
+                      charge_method=sys.intern((elem.findtext("chargeMeth") or "").strip()
+                                               .upper()),
                       rates=self.rates_of(elem, where), legs=tuple(legs))
 
     def leg(self, key: tuple[str | None, ...], where: str) -> SpreadLeg:
