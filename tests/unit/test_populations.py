@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -359,6 +360,21 @@ def test_write_and_load_give_the_same_population(everything: Population,
     assert loaded.labels() == everything.labels()
     np.testing.assert_array_equal(loaded.rough_requirement, everything.rough_requirement)
     np.testing.assert_array_equal(loaded.collateral_value, everything.collateral_value)
+
+
+def test_the_file_records_its_date_and_currency(everything: Population,
+                                               tmp_path: Path) -> None:
+    """The positions file carries the book's date: no --as-of needed to read it back."""
+    path = tmp_path / "pop.parquet"
+    write_population(everything, path)
+    book = load_portfolio(path)
+    assert book.as_of == everything.book.as_of and book.currency == "USD"
+    assert load_portfolio(path, as_of=date(2020, 1, 2)).as_of == date(2020, 1, 2)
+    table = pq.read_table(path)
+    meta = {**table.schema.metadata, b"crossmargin.as_of": b"20180629"}
+    pq.write_table(table.replace_schema_metadata(meta), path)
+    with pytest.raises(InputError, match=r"metadata\.crossmargin\.as_of='20180629': not a date"):
+        load_portfolio(path)
 
 
 def test_same_seed_same_bytes(market16: MarketSnapshot, tmp_path: Path) -> None:

@@ -325,6 +325,10 @@ def test_frame_and_json_shapes(tmp_path: Path) -> None:
      "hypothetical[0].prices.BTC=-1.0: a relative move must stay above -100%"),
     ("hypothetical:\n  - {name: a, vols: {all: 0}}\n",
      "hypothetical[0].vols.all=0: a volatility multiplier must be positive"),
+    ("hypothetical:\n  - {name: a, vols: {all: 1.0e300}}\n",
+     "hypothetical[0].vols.all='1.0e300': a volatility multiplier must be at most 1000"),
+    ("hypothetical:\n  - {name: a, basis: {BTC: 1.0e300}}\n",
+     "hypothetical[0].basis.BTC='1.0e300': a relative move (a decimal) must be at most 1000"),
     ("hypothetical:\n  - {name: a, curves: {UST: 100}}\n",
      "hypothetical[0].curves.UST=100: a yield shift is a decimal (100 bp is 0.01)"),
     ("hypothetical:\n  - {name: a, curves: {UST: {10: 0.01}}}\n",
@@ -363,6 +367,25 @@ def test_scenario_file_errors_name_file_field_and_value(tmp_path: Path, text: st
         StressTest.from_params(scenarios=path)
     line = str(err.value)
     assert line.startswith(str(path)) and message in line and "\n" not in line
+
+
+def test_scenario_revaluing_to_a_non_finite_figure_is_refused(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A figure that overflows in revaluation names the scenario, the row and the file."""
+    import crossmargin.analytics.stress as stress_module
+
+    def overflowing(pnl: np.ndarray, *_: object) -> np.ndarray:
+        out = pnl.copy()
+        out[0, -1] = np.inf
+        return out
+
+    monkeypatch.setattr(stress_module, "_with_basis", overflowing)
+    book = _book(_account("A", ((SPY, 1),)))
+    test = _test(tmp_path, "hypothetical:\n  - {name: a, prices: {SPY: -0.1}}\n")
+    with pytest.raises(InputError) as err:
+        test.run(book, MARKET, margin=_held([0], [0]))
+    line = err.value.one_line()
+    assert "scenarios.yaml" in line and "scenario a" in line and "SPY" in line
 
 
 def test_missing_scenario_file_and_base_currency_fx(tmp_path: Path) -> None:

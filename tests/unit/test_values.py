@@ -43,7 +43,9 @@ def test_dates() -> None:
     assert parse_date("2018-06-29", field="as_of") == date(2018, 6, 29)
     assert parse_date(" 2018-06-29 ", field="as_of") == date(2018, 6, 29)
     assert parse_date(datetime(2018, 6, 29, 16, 30), field="as_of") == date(2018, 6, 29)
-    for bad in ("2018-02-30", "29/06/2018", "", None, 20180629, "2018-06-29T25:00"):
+    # the compact, week and ordinal forms Python's fromisoformat also reads are refused
+    for bad in ("2018-02-30", "29/06/2018", "", None, 20180629, "2018-06-29T25:00",
+                "20180629", "2018-W26-5", "2018-180", "2018-06-29T00:00", "２０１８-06-29"):
         with pytest.raises(InputError, match=r"^as_of.*not a date \(YYYY-MM-DD\)"):
             parse_date(bad, field="as_of")
 

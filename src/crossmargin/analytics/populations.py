@@ -45,12 +45,14 @@ from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from crossmargin.analytics.archetypes import ARCHETYPES, Draw, Universe, treasury_notes
 from crossmargin.analytics.settings import Settings
 from crossmargin.book.book import Book, Collateral
 from crossmargin.book.instruments import Bond, Instrument
-from crossmargin.book.io import load_portfolio
+from crossmargin.book.io import book_metadata, load_portfolio
 from crossmargin.book.records import instrument_record
 from crossmargin.book.refdata import refdata
 from crossmargin.core.errors import InputError, MissingDataError
@@ -525,7 +527,11 @@ def write_population(population: Population | Book, path: str | Path) -> tuple[P
             fd, temps[target] = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
                                                  suffix=".tmp")
             os.close(fd)
-            frame.to_parquet(temps[target], engine="pyarrow", index=False)
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if target == path:
+                table = table.replace_schema_metadata(
+                    {**(table.schema.metadata or {}), **book_metadata(book)})
+            pq.write_table(table, temps[target])
         for target in frames:
             os.replace(temps.pop(target), target)
     finally:

@@ -357,8 +357,10 @@ class StressTest:
         reval = revalue(book.instruments, market=market, scenarios=scenarios,
                         currency=book.currency, marks=book.marks)
         pnl = _with_basis(reval.pnl, reval.base_value, book.instruments, columns)
-        loss = ceil_cents(_account_losses(book, pnl))
         ratio = _asset_ratios(assets, scenarios, market, book.currency)
+        self._check_finite(pnl, [inst.label for inst in book.instruments], columns)
+        self._check_finite(ratio, [a.name for a in assets], columns)
+        loss = ceil_cents(_account_losses(book, pnl))
         ref = pool.reference
         change = sum_rows(pool.value[:, None] * (ratio[ref.asset] - 1.0), into=ref.account,
                           n_into=n)
@@ -381,6 +383,17 @@ class StressTest:
             collateral=collateral, uncovered=uncovered, params=self.params.info(),
             worst_accounts=self.worst_accounts,
             notes=tuple(dict.fromkeys([*notes, *margin.notes, *market.notes.values()])))
+
+
+    def _check_finite(self, values: FloatArray, rows: Sequence[str],
+                      columns: Sequence[ScenarioMoves]) -> None:
+        """Refuse a scenario that revalues a row to a non-finite figure, naming both."""
+        bad = np.argwhere(~np.isfinite(values))
+        if bad.size:
+            row, col = (int(x) for x in bad[0])
+            raise InputError(f"revalues {rows[row]} to {values[row, col]!r}",
+                             field=f"scenario {columns[col].scenario.name}",
+                             source=self.source)
 
 
 def _with_basis(pnl: FloatArray, base_value: FloatArray, instruments: Sequence[Instrument],

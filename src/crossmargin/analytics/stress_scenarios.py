@@ -70,6 +70,10 @@ _SHOCK_KEYS = ("name", "title", "prices", "vols", "curves", "fx", "basis")
 _WINDOW_KEYS = ("name", "title", "start", "end", "required")
 #: The lists a scenario file (and the stress parameter file) may hold.
 FILE_KEYS = ("historical", "hypothetical")
+#: Largest relative move (1000 is +100,000%) and volatility multiplier a hypothetical
+#: shock may give: beyond them a figure is a typo, not a scenario, and revaluing it
+#: would overflow.
+MAX_MOVE = 1000.0
 
 
 class ScenarioKind(StrEnum):
@@ -205,6 +209,10 @@ def _moves(raw: object, *, field: str, multiplier: bool = False) -> dict[str, fl
         if not multiplier and number <= -1:
             raise InputError("a relative move must stay above -100%",
                              field=f"{field}.{name}", value=value)
+        if number > MAX_MOVE:
+            what = "a volatility multiplier" if multiplier else "a relative move (a decimal)"
+            raise InputError(f"{what} must be at most {MAX_MOVE:g}", field=f"{field}.{name}",
+                             value=value)
         out[name] = number
     return out
 

@@ -28,7 +28,29 @@ from crossmargin.core.money import check_currency
 from crossmargin.core.values import check_fields, parse_date, parse_number
 from crossmargin.core.yamlio import read_yaml
 
-__all__ = ["load_portfolio", "read_nested"]
+__all__ = ["BOOK_METADATA", "book_metadata", "load_portfolio", "read_nested"]
+
+#: Parquet key-value metadata a positions file may carry: the book's date and reporting
+#: currency (written by ``crossmargin population``); an explicit ``--as-of`` or
+#: ``currency`` overrides them.
+BOOK_METADATA = {"as_of": b"crossmargin.as_of", "currency": b"crossmargin.currency"}
+
+
+def book_metadata(book: Book) -> dict[bytes, bytes]:
+    """Return the Parquet metadata that records ``book``'s date and currency."""
+    out = {BOOK_METADATA["currency"]: book.currency.encode()}
+    if book.as_of is not None:
+        out[BOOK_METADATA["as_of"]] = book.as_of.isoformat().encode()
+    return out
+
+
+def _file_metadata(path: Path) -> dict[str, str]:
+    """Return the book metadata of a Parquet positions file (none for CSV)."""
+    if path.suffix.lower() == ".csv":
+        return {}
+    meta = pq.read_schema(path).metadata or {}
+    return {name: meta[key].decode("utf-8", "replace") for name, key in BOOK_METADATA.items()
+            if key in meta}
 
 _NESTED = {".yaml", ".yml", ".json"}
 _COLUMNAR = {".csv", ".parquet", ".pq"}
@@ -351,7 +373,11 @@ def _read_columnar(path: Path, *, as_of: date | None, currency: str | None) -> B
     marks = _columnar_marks(mark, pos_inst, tuple(index), path)
     members = _members(df, acct_codes, path)
     collateral = _sidecar_collateral(path, ids)
-    ccy = check_currency(currency or "USD", field="currency")
+    meta = _file_metadata(path)
+    if as_of is None and "as_of" in meta:
+        as_of = parse_date(meta["as_of"], field="metadata.crossmargin.as_of")
+    ccy = check_currency(currency or meta.get("currency", "USD"),
+                         field="currency" if currency else "metadata.crossmargin.currency")
     return Book(
         as_of=as_of,
         currency=ccy,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -74,13 +75,19 @@ def check_fields(record: Mapping[Any, Any], allowed: Collection[str], path: str,
                          value=record[name])
 
 
+#: The one date form a text may take: ISO 8601 calendar date with hyphens. Python's
+#: ``date.fromisoformat`` also reads ``20180629``, week dates and ordinal dates, which a
+#: portfolio or market file could carry by mistake.
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def parse_date(value: object, *, field: str) -> date:
     """Return ``value`` (a date or an ISO ``YYYY-MM-DD`` string) as a date."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    if isinstance(value, str):
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
         try:
             return date.fromisoformat(value.strip())
         except ValueError:

@@ -97,7 +97,8 @@ def snapshot_from_history(
 
     def coverage(column: str) -> str:
         row = info.loc[column]
-        return f"bundled {column} covers {row['first_date']} to {row['last_date']}"
+        return (f"bundled {column} covers {row['first_date'].date()} to "
+                f"{row['last_date'].date()}")
 
     prices: dict[str, float] = {}
     vols: dict[str, VolSurface] = {}
