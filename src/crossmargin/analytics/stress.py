@@ -384,7 +384,6 @@ class StressTest:
             worst_accounts=self.worst_accounts,
             notes=tuple(dict.fromkeys([*notes, *margin.notes, *market.notes.values()])))
 
-
     def _check_finite(self, values: FloatArray, rows: Sequence[str],
                       columns: Sequence[ScenarioMoves]) -> None:
         """Refuse a scenario that revalues a row to a non-finite figure, naming both."""

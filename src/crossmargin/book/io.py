@@ -28,29 +28,20 @@ from crossmargin.core.money import check_currency
 from crossmargin.core.values import check_fields, parse_date, parse_number
 from crossmargin.core.yamlio import read_yaml
 
-__all__ = ["BOOK_METADATA", "book_metadata", "load_portfolio", "read_nested"]
+__all__ = ["book_metadata", "load_portfolio", "read_nested"]
 
 #: Parquet key-value metadata a positions file may carry: the book's date and reporting
 #: currency (written by ``crossmargin population``); an explicit ``--as-of`` or
 #: ``currency`` overrides them.
-BOOK_METADATA = {"as_of": b"crossmargin.as_of", "currency": b"crossmargin.currency"}
+_BOOK_METADATA = {"as_of": b"crossmargin.as_of", "currency": b"crossmargin.currency"}
 
 
 def book_metadata(book: Book) -> dict[bytes, bytes]:
     """Return the Parquet metadata that records ``book``'s date and currency."""
-    out = {BOOK_METADATA["currency"]: book.currency.encode()}
+    out = {_BOOK_METADATA["currency"]: book.currency.encode()}
     if book.as_of is not None:
-        out[BOOK_METADATA["as_of"]] = book.as_of.isoformat().encode()
+        out[_BOOK_METADATA["as_of"]] = book.as_of.isoformat().encode()
     return out
-
-
-def _file_metadata(path: Path) -> dict[str, str]:
-    """Return the book metadata of a Parquet positions file (none for CSV)."""
-    if path.suffix.lower() == ".csv":
-        return {}
-    meta = pq.read_schema(path).metadata or {}
-    return {name: meta[key].decode("utf-8", "replace") for name, key in BOOK_METADATA.items()
-            if key in meta}
 
 _NESTED = {".yaml", ".yml", ".json"}
 _COLUMNAR = {".csv", ".parquet", ".pq"}
@@ -243,8 +234,14 @@ def _pledged_bond(rec: Mapping[str, Any], asset: str, path: str) -> Instrument:
     return parse_instrument({**terms, "symbol": asset}, path=path)
 
 
-def _read_table(path: Path) -> pd.DataFrame:
+def _read_table(path: Path) -> tuple[pd.DataFrame, dict[str, str]]:
     """Read a CSV (empty cells missing, any text kept as text) or Parquet table.
+
+    Returns
+    -------
+    tuple
+        The table, and the book metadata a Parquet file carries (``as_of``,
+        ``currency``; none for CSV).
 
     Raises
     ------
@@ -254,16 +251,19 @@ def _read_table(path: Path) -> pd.DataFrame:
     try:
         if path.suffix.lower() == ".csv":
             return pd.read_csv(path, dtype={"account": str, "asset": str, "member": str},
-                               keep_default_na=False, na_values=[""])
-        nested = [f for f in pq.read_schema(path) if pa.types.is_nested(f.type)]
+                               keep_default_na=False, na_values=[""]), {}
+        schema = pq.read_schema(path)
         table = pd.read_parquet(path)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"cannot read table: {first}") from None
+    nested = [f for f in schema if pa.types.is_nested(f.type)]
     if nested:
         raise InputError("column holds lists or mappings, not one value per cell",
                          field=nested[0].name, value=str(nested[0].type))
-    return table
+    meta = schema.metadata or {}
+    return table, {name: meta[key].decode("utf-8", "replace")
+                   for name, key in _BOOK_METADATA.items() if key in meta}
 
 
 def _row_label(path: Path, row: int) -> str:
@@ -354,7 +354,7 @@ def _distinct(df: pd.DataFrame, cols: list[str], path: Path
 
 
 def _read_columnar(path: Path, *, as_of: date | None, currency: str | None) -> Book:
-    df = _read_table(path)
+    df, meta = _read_table(path)
     if "account" not in df.columns or "type" not in df.columns:
         raise InputError("columns 'account' and 'type' are required", field="header")
     if df.empty:
@@ -373,7 +373,6 @@ def _read_columnar(path: Path, *, as_of: date | None, currency: str | None) -> B
     marks = _columnar_marks(mark, pos_inst, tuple(index), path)
     members = _members(df, acct_codes, path)
     collateral = _sidecar_collateral(path, ids)
-    meta = _file_metadata(path)
     if as_of is None and "as_of" in meta:
         as_of = parse_date(meta["as_of"], field="metadata.crossmargin.as_of")
     ccy = check_currency(currency or meta.get("currency", "USD"),
@@ -433,7 +432,7 @@ def _sidecar_collateral(path: Path, ids: tuple[str, ...]) -> tuple[tuple[Collate
         if not side.is_file():
             continue
         try:
-            df = _read_table(side)
+            df, _ = _read_table(side)
             if not {"account", "asset", "amount"} <= set(df.columns):
                 raise InputError("columns 'account', 'asset', 'amount' are required",
                                  field="header")

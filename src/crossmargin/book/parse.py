@@ -66,7 +66,6 @@ _FIELDS: dict[str, set[str]] = {
 MAX_YEARS = 50.0
 
 
-
 def _where(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
