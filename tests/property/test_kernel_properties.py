@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from crossmargin.kernels import (
     WeightedMax,
     reduce_segments,
 )
+from crossmargin.kernels import reduce as reduce_module
 
 #: Relative to the magnitude of the summed terms of a segment.
 REL_TOL = 1e-12
@@ -142,18 +144,22 @@ def tied_cases(draw: st.DrawFn) -> Case:
     return case
 
 
-@given(st.one_of(cases(), tied_cases()))
-def test_precisions_agree_bit_for_bit(case: Case) -> None:
+@given(st.one_of(cases(), tied_cases()), st.sampled_from(["direct", "tiles"]))
+def test_precisions_agree_bit_for_bit(case: Case, exact_from: str) -> None:
     """The float32 filter settled in float64 returns exactly what float64 alone does:
-    values, drivers and tails (reduce_segments, precision; kernels._engine.exact_rows)."""
-    for reduction in all_reductions(case):
-        got = {precision: reduce_segments(
-            pnl=case.pnl, seg_offsets=case.offsets, pos_instrument=case.instrument,
-            pos_quantity=case.quantity, reduction=reduction, keep_tail=True,
-            precision=precision) for precision in ("mixed", "double")}
-        mixed, double = got["mixed"], got["double"]
-        assert mixed.tail is not None and double.tail is not None
-        np.testing.assert_array_equal(mixed.value, double.value)
-        np.testing.assert_array_equal(np.signbit(mixed.value), np.signbit(double.value))
-        np.testing.assert_array_equal(mixed.driver, double.driver)
-        np.testing.assert_array_equal(mixed.tail, double.tail)
+    values, drivers and tails (reduce_segments, precision; kernels._engine.exact_rows),
+    whether the settling pass reads pnl in place or from tiles of a few scenarios."""
+    direct = exact_from == "direct"
+    with patch.object(reduce_module, "EXACT_DIRECT_BYTES", 2**62 if direct else 0), \
+            patch.object(reduce_module, "EXACT_TILE_BYTES", 2**62 if direct else 1):
+        for reduction in all_reductions(case):
+            got = {precision: reduce_segments(
+                pnl=case.pnl, seg_offsets=case.offsets, pos_instrument=case.instrument,
+                pos_quantity=case.quantity, reduction=reduction, keep_tail=True,
+                precision=precision) for precision in ("mixed", "double")}
+            mixed, double = got["mixed"], got["double"]
+            assert mixed.tail is not None and double.tail is not None
+            np.testing.assert_array_equal(mixed.value, double.value)
+            np.testing.assert_array_equal(np.signbit(mixed.value), np.signbit(double.value))
+            np.testing.assert_array_equal(mixed.driver, double.driver)
+            np.testing.assert_array_equal(mixed.tail, double.tail)

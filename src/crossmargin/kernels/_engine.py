@@ -39,6 +39,7 @@ from numba.extending import intrinsic
 
 __all__ = [
     "ACC_WIDTH",
+    "BOUND_GROUPS",
     "FILTER_RANGE",
     "MERGE_WIDTH",
     "MODE_KTH",
@@ -72,6 +73,8 @@ ACC_WIDTH = 32
 MERGE_WIDTH = 2 * ACC_WIDTH
 #: Doubles per vector register used by the accumulators.
 _LANES = 4
+#: Disjoint lane groups whose maxima bound a segment's k-th loss in its first merge.
+BOUND_GROUPS = 16
 #: How many positions ahead the tile row is prefetched.
 PREFETCH_DISTANCE = 16
 _LINE_BYTES = 64
@@ -99,12 +102,12 @@ def _accumulate_chunk(
     threshold: Any,
     hits: Any,
     part: Any,
-    groups: Any,
+    rank: Any,
 ) -> Any:
     """Accumulate segments ``g0 <= g < g1`` over tile columns ``[col0, col0 + W)``.
 
     ``W`` is :func:`acc_width`: 32 scenarios in 8 vectors of 4 doubles for a float64
-    ``tile`` and ``quantity``, 64 in 8 vectors of 8 singles for float32 ones (the
+    ``tile`` and ``quantity``, 64 in 4 vectors of 16 singles for float32 ones (the
     single-precision filter pass of :func:`segment_topk`). With ``m = part * W + j``
     (``part`` 0 or 1 of a ``MERGE_WIDTH`` group, always 0 in float32): ``out[(g - g0) *
     MERGE_WIDTH + m] = sum_p quantity[p] * tile[instrument[p] * row_stride + col0 + j]``
@@ -115,12 +118,12 @@ def _accumulate_chunk(
     segment's running top-k, found while the sums are still in registers.
 
     While a segment's top-k is still empty (``threshold[g] == -inf``), candidates are
-    also cut at a lower bound of its k-th largest loss: the smallest of ``groups``
-    maxima over disjoint lane groups (``W / 2``, ``W / 4``, ... down to 4 groups, or the
-    largest lane for 1; ``groups >= k`` is the caller's duty, 0 turns the bound off). At
-    least ``groups`` losses reach the bound, so nothing below it can be among the k
-    largest. ``tile`` is a flat C-contiguous array whose rows hold at least ``col0 + W``
-    columns; the caller guarantees every index is in range.
+    also cut at a lower bound of its k-th largest loss: the ``rank``-th largest of the
+    maxima of ``BOUND_GROUPS`` disjoint lane groups (``1 <= rank <= BOUND_GROUPS``, ``k``
+    or more; 0 turns the bound off). At least ``rank`` losses reach the bound, so nothing
+    below it can be among the ``rank`` largest. ``tile`` is a flat C-contiguous array
+    whose rows hold at least ``col0 + W`` columns; the caller guarantees every index is
+    in range.
     """
     if tile.dtype not in (types.float32, types.float64) or any(
             a.dtype != tile.dtype for a in (quantity, out, scale, mask)):
@@ -132,7 +135,7 @@ def _accumulate_chunk(
 
     def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
         (tile_v, stride_v, col0_v, offs_v, inst_v, qty_v, g0_v, g1_v, out_v, scale_v, mask_v,
-         thr_v, hits_v, part_v, groups_v) = args
+         thr_v, hits_v, part_v, rank_v) = args
         t_arr = context.make_array(signature.args[0])(context, builder, tile_v)
         o_arr = context.make_array(signature.args[3])(context, builder, offs_v)
         i_arr = context.make_array(signature.args[4])(context, builder, inst_v)
@@ -147,7 +150,7 @@ def _accumulate_chunk(
         i8p = ir.IntType(8).as_pointer()
         dbl = ir.DoubleType()
         elem = ir.FloatType() if single else dbl
-        elem_lanes = 2 * _LANES if single else _LANES
+        elem_lanes = 4 * _LANES if single else _LANES
         width = acc_width(single)
         evec = ir.VectorType(elem, elem_lanes)
         n_acc = width // elem_lanes
@@ -170,6 +173,9 @@ def _accumulate_chunk(
         suffix = f"v{elem_lanes}f{32 if single else 64}"
         fmuladd = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(evec, [evec, evec, evec]), f"llvm.fmuladd.{suffix}")
+        popcount = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.IntType(elem_lanes), [ir.IntType(elem_lanes)]),
+            f"llvm.ctpop.i{elem_lanes}")
         prefetch = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
             "llvm.prefetch.p0i8")
@@ -205,16 +211,25 @@ def _accumulate_chunk(
                         out = builder.select(better, x, out)
             return out
 
-        def group_bound(masked: list[Any]) -> Any:
-            """Smallest of the group maxima (largest lane when ``groups == 1``)."""
+        def rank_bound(masked: list[Any]) -> Any:
+            """Return the ``rank``-th largest of ``BOUND_GROUPS`` disjoint lane-group maxima."""
             level = masked
-            out = ir.Constant(elem, float("-inf"))
-            while len(level) > 1:
+            while len(level) * elem_lanes > BOUND_GROUPS:
                 level = [vmax(level[2 * i], level[2 * i + 1]) for i in range(len(level) // 2)]
-                here = builder.icmp_signed("==", groups_v, const(elem_lanes * len(level)))
-                out = builder.select(here, lanes(level, False), out)
-            here = builder.icmp_signed("==", groups_v, const(1))
-            return builder.select(here, lanes(level, True), out)
+            maxima = [builder.extract_element(v, ir.Constant(i32, lane))
+                      for v in level for lane in range(elem_lanes)]
+            out = ir.Constant(elem, float("-inf"))
+            for m in maxima:
+                m_vec = splat_of(m, evec)
+                count = const(0)
+                for v in level:
+                    ge = builder.bitcast(builder.fcmp_ordered(">=", v, m_vec),
+                                         ir.IntType(elem_lanes))
+                    count = builder.add(count, builder.zext(builder.call(popcount, [ge]), intp))
+                ranked = builder.icmp_signed(">=", count, rank_v)
+                out = builder.select(builder.and_(ranked, builder.fcmp_ordered(">", m, out)),
+                                     m, out)
+            return out
 
         def lowered(x: Any) -> Any:
             """Return a float32 below ``x - 2**-20 |x|`` (float64 ``x``; -inf stays -inf)."""
@@ -265,9 +280,9 @@ def _accumulate_chunk(
                 masked.append(builder.fadd(builder.fmul(total, scales[j]), masks[j]))
             builder.store(ir.Constant(elem, float("-inf")), bound_slot)
             empty = builder.fcmp_ordered("==", t, ir.Constant(dbl, float("-inf")))
-            use = builder.and_(empty, builder.icmp_signed(">", groups_v, const(0)))
+            use = builder.and_(empty, builder.icmp_signed(">", rank_v, const(0)))
             with builder.if_then(use, likely=False):
-                bound = group_bound(masked)
+                bound = rank_bound(masked)
                 if single:
                     bound = lowered(builder.fpext(bound, dbl))
                 builder.store(bound, bound_slot)
@@ -558,12 +573,8 @@ def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # ty
     kp = top_value.size // max(1, n_seg)
     n_vec = kp // 4
     n_chunk = (n_seg + chunk - 1) // chunk
-    # lane groups for the first merge's lower bound (see accumulate_chunk): >= k of them
-    vec_lanes = part_width // 8
-    groups = 1 if k == 1 else 0
-    for count in (vec_lanes, 2 * vec_lanes, 4 * vec_lanes):
-        if groups == 0 and k <= count:
-            groups = count
+    # the first merge's lower bound (see accumulate_chunk), where k allows it
+    rank = k if k <= BOUND_GROUPS else 0
     bufs = np.empty((n_slots, chunk * MERGE_WIDTH), dtype=tile.dtype)
     part_scales = np.empty((n_slots, MERGE_WIDTH), dtype=tile.dtype)
     part_masks = np.empty((n_slots, MERGE_WIDTH), dtype=tile.dtype)
@@ -605,7 +616,7 @@ def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # ty
                     if part * part_width < mw:  # (a short last group may have one part)
                         accumulate_chunk(tile, tile_width, m0 + part * part_width, offsets,
                                          instrument, quantity, g0, g1, buf, part_scale,
-                                         part_mask, threshold, hits, part, groups)
+                                         part_mask, threshold, hits, part, rank)
                 for j in range(g1 - g0):
                     bits = hits[j]
                     if bits == 0:
@@ -693,6 +704,37 @@ def filter_bounds(row_max, offsets, instrument, quantity, w_max, bound):  # type
         bound[g] = w_max * e * 1.001
 
 
+@njit(cache=True)
+def _settle_row(top_value, top_index, row, k, kp):  # type: ignore[no-untyped-def]
+    """Sort the ``k`` float64 losses of ``top_value[row:row + k]`` in place.
+
+    They stand in the float32 order, which the float64 losses nearly keep, so the
+    insertion sort moves little. The order is the merges' order: decreasing, ties by
+    increasing scenario; slots ``k`` to ``kp`` are emptied.
+    """
+    for j in range(1, k):
+        x = top_value[row + j]
+        s = top_index[row + j]
+        i = j
+        while i > 0 and (top_value[row + i - 1] < x or (
+                top_value[row + i - 1] == x and top_index[row + i - 1] > s)):
+            top_value[row + i] = top_value[row + i - 1]
+            top_index[row + i] = top_index[row + i - 1]
+            i -= 1
+        top_value[row + i] = x
+        top_index[row + i] = s
+    for j in range(k, kp):
+        top_value[row + j] = -np.inf
+        top_index[row + j] = -1
+
+
+@njit(cache=True)
+def _settles(top_value, row, k, bound):  # type: ignore[no-untyped-def]
+    """Whether a float32 row's first ``k`` scenarios are provably the float64 top-k."""
+    t = top_value[row + k - 1]
+    return top_value[row + k] < t - 2.0 * bound - abs(t) * 2.0**-50
+
+
 @njit(parallel=True, cache=True)
 def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound,  # type: ignore[no-untyped-def]
                tile, tile_width, top_value, top_index, fallback):
@@ -704,9 +746,14 @@ def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound, 
     rounding allowance), the row's first ``k`` scenarios are exactly the segment's
     float64 top-k: recomputed here in float64, in storage order with the fused
     multiply-add of :func:`accumulate_chunk` (bit for bit the float64 pass's sums),
-    from scenario tiles of ``tile_width`` columns, and sorted as :func:`merge_hits_1`
-    sorts (decreasing, ties by increasing scenario). Elsewhere ``fallback[g]`` is set and
-    the row is left for the caller to recompute in float64.
+    and sorted as :func:`merge_hits_1` sorts (decreasing, ties by increasing scenario).
+    Elsewhere ``fallback[g]`` is set and the row is left for the caller to recompute in
+    float64.
+
+    With ``tile_width >= n_scenarios`` the losses are read from ``pnl`` itself in one
+    pass over the segments (``tile`` unused: the caller's choice where ``pnl`` fits the
+    shared cache); otherwise from scenario tiles of ``tile_width`` columns copied into
+    ``tile``, one pass per tile.
 
     Notes
     -----
@@ -719,24 +766,23 @@ def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound, 
     n_instruments, n_scenarios = pnl.shape
     n_seg = offsets.size - 1
     kp = top_value.size // max(1, n_seg)
-    cand = np.empty(n_seg * k, dtype=np.int32)
-    exact = np.empty(n_seg * k)
-    cursor = np.zeros(n_seg, dtype=np.int32)
+    direct = tile_width >= n_scenarios
     for g in prange(n_seg):
         row = g * kp
-        t = top_value[row + k - 1]
-        cut = t - 2.0 * bound[g] - abs(t) * 2.0**-50
-        fallback[g] = not (top_value[row + k] < cut)
-        if fallback[g]:
+        fallback[g] = not _settles(top_value, row, k, bound[g])
+        if fallback[g] or not direct:
             continue
-        base = g * k
-        for j in range(k):  # the candidates by increasing scenario
+        p0 = offsets[g]
+        p1 = offsets[g + 1]
+        for j in range(k):
             s = top_index[row + j]
-            i = j
-            while i > 0 and cand[base + i - 1] > s:
-                cand[base + i] = cand[base + i - 1]
-                i -= 1
-            cand[base + i] = s
+            acc = 0.0
+            for p in range(p0, p1):
+                acc = fmuladd(quantity[p], pnl[instrument[p], s], acc)
+            top_value[row + j] = (-weights[s] if weighted else -1.0) * acc
+        _settle_row(top_value, top_index, row, k, kp)
+    if direct:
+        return
     for b0 in range(0, n_scenarios, tile_width):
         bw = min(tile_width, n_scenarios - b0)
         for i in prange(n_instruments):
@@ -744,35 +790,20 @@ def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound, 
         for g in prange(n_seg):
             if fallback[g]:
                 continue
-            base = g * k
-            j = cursor[g]
+            row = g * kp
             p0 = offsets[g]
             p1 = offsets[g + 1]
-            while j < k and cand[base + j] < b0 + bw:
-                s = cand[base + j]
+            for j in range(k):
+                s = top_index[row + j]
+                if s < b0 or s >= b0 + bw:
+                    continue
                 acc = 0.0
                 for p in range(p0, p1):
                     acc = fmuladd(quantity[p], tile[instrument[p] * tile_width + s - b0], acc)
-                exact[base + j] = (-weights[s] if weighted else -1.0) * acc
-                j += 1
-            cursor[g] = j
+                top_value[row + j] = (-weights[s] if weighted else -1.0) * acc
     for g in prange(n_seg):
-        if fallback[g]:
-            continue
-        row = g * kp
-        base = g * k
-        for j in range(kp):
-            top_value[row + j] = -np.inf
-            top_index[row + j] = -1
-        for j in range(k):
-            x = exact[base + j]
-            i = j
-            while i > 0 and top_value[row + i - 1] < x:
-                top_value[row + i] = top_value[row + i - 1]
-                top_index[row + i] = top_index[row + i - 1]
-                i -= 1
-            top_value[row + i] = x
-            top_index[row + i] = cand[base + j]
+        if not fallback[g]:
+            _settle_row(top_value, top_index, g * kp, k, kp)
 
 
 @njit(parallel=True, cache=True)

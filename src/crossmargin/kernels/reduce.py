@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import NamedTuple, TypeAlias
 
 import numba
@@ -75,15 +76,40 @@ MIN_TILE_WIDTH = MERGE_WIDTH
 MAX_TILE_WIDTH = 256
 #: Target size in bytes of the float64 tile from which the exact pass recomputes.
 EXACT_TILE_BYTES = 8 * 2**20
+
+
+def shared_cache_bytes() -> int:
+    """Return the size of the machine's last-level cache in bytes, 0 where not reported.
+
+    Read from Linux's ``/sys/devices/system/cpu/cpu0/cache``: the largest level's size.
+    """
+    found = {}
+    for entry in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
+        try:
+            level = int((entry / "level").read_text())
+            size = (entry / "size").read_text().strip()
+        except (OSError, ValueError):
+            continue
+        scale = {"K": 2**10, "M": 2**20, "G": 2**30}.get(size[-1:].upper(), 1)
+        digits = size[:-1] if scale > 1 else size
+        if digits.isdigit():
+            found[level] = int(digits) * scale
+    return found[max(found)] if found else 0
+
+
+#: Largest ``pnl`` in bytes that the exact pass reads in place, in one pass over the
+#: segments, rather than from tiles of ``EXACT_TILE_BYTES``: half the shared cache.
+EXACT_DIRECT_BYTES = shared_cache_bytes() // 2
 #: Precisions of the segment pass: chosen by ``k``, a float32 filter then float64, or
 #: float64 alone.
 PRECISIONS = ("auto", "mixed", "double")
-#: Largest ``k`` for which ``"auto"`` takes the mixed pass. Measured with ``crossmargin
-#: bench kernel`` (1,000,000 accounts x 10 positions x 1,000 scenarios, 2 cores): the
-#: mixed pass takes 0.58 s against 0.84 s at k = 1 to 3, 0.87 s against 0.95 s at
-#: k = 7, and about the same as float64 at k = 10, where recomputing ten scenarios per
-#: segment in float64 costs what the float32 filter saves.
-MIXED_MAX_K = 7
+#: Largest ``k`` for which ``"auto"`` takes the mixed pass: the filter's ``k + 1`` worst
+#: scenarios fill at most four vectors of the merges. Measured with ``crossmargin bench
+#: kernel``'s book (1,000,000 accounts x 10 positions x 1,000 scenarios, 2 cores, Xeon
+#: with 2 MiB L2 per core): expected shortfall with k = 10 in 0.85 s mixed against 1.35
+#: s in float64, k = 12 1.07 against 1.47 s, k = 15 1.49 against 1.69 s; at k = 25 the
+#: two are even (2.2 s) and at k = 50 float64 wins (3.2 against 3.8 s).
+MIXED_MAX_K = 15
 #: Scenario weights the float32 filter handles (0, or between these bounds).
 FILTER_WEIGHTS = (2.0**-60, 2.0**20)
 
@@ -428,9 +454,15 @@ def _double_rows(pnl: FloatArray, positions: Positions, p: _Plan, tile_width: in
 
 
 def exact_tile_width(n_instruments: int, n_scenarios: int) -> int:
-    """Return the scenarios per tile of the exact pass: about ``EXACT_TILE_BYTES``."""
+    """Return the scenarios per tile of the exact pass: about ``EXACT_TILE_BYTES``.
+
+    ``n_scenarios`` (no tile: ``pnl`` read in place) where ``pnl`` takes at most
+    ``EXACT_DIRECT_BYTES``.
+    """
+    if 8 * n_instruments * n_scenarios <= EXACT_DIRECT_BYTES:
+        return n_scenarios
     width = EXACT_TILE_BYTES // max(1, 8 * n_instruments)
-    return int(min(max(MERGE_WIDTH, width), n_scenarios))
+    return int(min(max(1, width), n_scenarios))
 
 
 def _mixed_rows(pnl: FloatArray, positions: Positions, p: _Plan, tile_width: int,
@@ -474,7 +506,7 @@ def _mixed_rows(pnl: FloatArray, positions: Positions, p: _Plan, tile_width: int
     filter_bounds(row_max, offsets, positions.instrument, quantity, w_max, bound)
     fallback = np.empty(n_seg, dtype=np.bool_)
     width = exact_tile_width(n_instruments, n_scenarios)
-    tile = aligned_empty(max(1, n_instruments) * width)
+    tile = aligned_empty(max(1, n_instruments) * width if width < n_scenarios else 1)
     exact_rows(pnl, offsets, positions.instrument, quantity, p.weights, p.weighted, p.k,
                bound, tile, width, top_value, top_index, fallback)
     del tile
