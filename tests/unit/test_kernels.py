@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from unittest.mock import patch
 
 import numpy as np
 import pytest
@@ -23,6 +24,7 @@ from crossmargin.kernels import (
     tail_scenarios,
     warmup,
 )
+from crossmargin.kernels import reduce as reduce_module
 from crossmargin.kernels.reference import (
     dense_losses,
     reduce_losses,
@@ -324,11 +326,34 @@ def assert_same(a: object, b: object) -> None:
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
 
 
-@pytest.mark.parametrize("reduction", [MaxLoss(), ExpectedShortfall(k=7), ValueAtRisk(k=12),
-                                       ExpectedShortfall(k=40)])
+#: Weights a float32 cannot hold: the filter's rows round their products.
+_ODD_WEIGHTS = WeightedMax(weights=1.0 + np.random.default_rng(6).random(300) / 3.0)
+
+
+@pytest.mark.parametrize("reduction", [
+    MaxLoss(), ExpectedShortfall(k=3), ValueAtRisk(k=6), ExpectedShortfall(k=7),
+    ValueAtRisk(k=12), ExpectedShortfall(k=15), ExpectedShortfall(k=16),
+    ExpectedShortfall(k=40), _ODD_WEIGHTS])
 def test_mixed_precision_equals_double_on_many_segments(reduction: Reduction) -> None:
+    """Filter rows of 4, 8 and 16 float32 slots (k + 1 <= 16) and float64 rows beyond."""
     book = make_book(5, n_seg=5000, n_inst=80, n_scen=300, max_pos=12)
     assert_same(*_both(book.kwargs(), reduction))
+
+
+@pytest.mark.parametrize(("direct", "tile_bytes"),
+                         [(2**62, 2**62), (0, 8 * 80 * 150), (0, 8 * 80 * 7)])
+def test_mixed_precision_settles_from_pnl_or_tiles(direct: int, tile_bytes: int) -> None:
+    """The float64 settle reads pnl in place, or tiles of 150 or 7 scenarios."""
+    book = make_book(8, n_seg=3000, n_inst=80, n_scen=300, max_pos=12)
+    with patch.object(reduce_module, "EXACT_DIRECT_BYTES", direct), \
+            patch.object(reduce_module, "EXACT_TILE_BYTES", tile_bytes):
+        for reduction in (ExpectedShortfall(k=10), _ODD_WEIGHTS):
+            assert_same(*_both(book.kwargs(), reduction))
+
+
+def test_shared_cache_size_is_a_byte_count() -> None:
+    size = reduce_module.shared_cache_bytes()
+    assert isinstance(size, int) and size >= 0
 
 
 def test_mixed_precision_falls_back_where_the_kth_loss_ties() -> None:

@@ -60,6 +60,8 @@ __all__ = [
     "merge_hits_2",
     "merge_hits_3",
     "merge_hits_4",
+    "merge_hits_8",
+    "merge_hits_16",
     "reduce_many",
     "reduce_one",
     "segment_topk",
@@ -359,7 +361,10 @@ def _insert_sorted(typingctx: Any, values: Any, index: Any, base: Any, n_vec: An
         base_v, nvec_v, x_v, s_v = args[2:]
         intp = context.get_value_type(types.intp)
         i32 = ir.IntType(32)
-        dvec = ir.VectorType(ir.DoubleType(), _LANES)
+        single = signature.args[0].dtype == types.float32
+        elem = ir.FloatType() if single else ir.DoubleType()
+        align = 4 if single else 8
+        dvec = ir.VectorType(elem, _LANES)
         ivec = ir.VectorType(i32, _LANES)
         splat = ir.Constant(ivec, [0] * _LANES)
 
@@ -368,17 +373,17 @@ def _insert_sorted(typingctx: Any, values: Any, index: Any, base: Any, n_vec: An
                                          ir.Constant(i32, 0))
             return builder.shuffle_vector(one, ir.Constant(vty, ir.Undefined), splat)
 
-        x_vec = bcast(x_v, dvec)
+        x_vec = bcast(builder.fptrunc(x_v, elem) if single else x_v, dvec)
         s_vec = bcast(builder.trunc(s_v, i32), ivec)
 
         def step(at: Any, prev_d: Any, prev_i: Any, cur_d_ptr: Any, cur_i_ptr: Any) -> None:
-            cur_d = builder.load(cur_d_ptr, align=8)
+            cur_d = builder.load(cur_d_ptr, align=align)
             cur_i = builder.load(cur_i_ptr, align=4)
             shift = builder.fcmp_ordered("<", prev_d, x_vec)
             take = builder.fcmp_ordered("<", cur_d, x_vec)
             new_d = builder.select(shift, prev_d, builder.select(take, x_vec, cur_d))
             new_i = builder.select(shift, prev_i, builder.select(take, s_vec, cur_i))
-            builder.store(new_d, cur_d_ptr, align=8)
+            builder.store(new_d, cur_d_ptr, align=align)
             builder.store(new_i, cur_i_ptr, align=4)
 
         def ptrs(at: Any) -> tuple[Any, Any]:
@@ -392,12 +397,12 @@ def _insert_sorted(typingctx: Any, values: Any, index: Any, base: Any, n_vec: An
             at = builder.add(base_v, builder.mul(v, lanes))
             before = builder.sub(at, ir.Constant(intp, 1))
             prev_d_ptr, prev_i_ptr = ptrs(before)
-            prev_d = builder.load(prev_d_ptr, align=8)
+            prev_d = builder.load(prev_d_ptr, align=align)
             prev_i = builder.load(prev_i_ptr, align=4)
             step(at, prev_d, prev_i, *ptrs(at))
         # first vector: nothing before entry 0 (+inf never shifts down)
         first_d_ptr, first_i_ptr = ptrs(base_v)
-        cur_d = builder.load(first_d_ptr, align=8)
+        cur_d = builder.load(first_d_ptr, align=align)
         cur_i = builder.load(first_i_ptr, align=4)
         inf = ir.Constant(dvec, [float("inf")] * _LANES)
         order = ir.Constant(ivec, [_LANES, *range(_LANES - 1)])
@@ -409,13 +414,18 @@ def _insert_sorted(typingctx: Any, values: Any, index: Any, base: Any, n_vec: An
     return sig, codegen
 
 
-def _make_merge(n_vec: int) -> Any:
-    """Build ``merge_hits`` for top-k rows of ``4 * n_vec`` slots, held in registers."""
+def _make_merge(n_vec: int, lanes: int = _LANES) -> Any:
+    """Build ``merge_hits`` for top-k rows of ``n_vec`` vectors of ``lanes`` slots.
+
+    The row's values are float64 or float32 (the filter pass's rows, scaled in float32),
+    ``scale`` of the same type; the row is held in registers while the hits go in.
+    """
 
     @intrinsic
     def merge_hits(typingctx: Any, values: Any, index: Any, row: Any, buf: Any, buf_base: Any,
                    bits: Any, scale: Any, s0: Any, k: Any) -> Any:
-        if not all(isinstance(a, types.Array) for a in (values, index, buf, scale)):
+        if not all(isinstance(a, types.Array) for a in (values, index, buf, scale)) or (
+                scale.dtype != values.dtype):
             return None
         sig = types.float64(values, index, types.intp, buf, types.intp, types.int64, scale,
                             types.intp, types.intp)
@@ -430,14 +440,17 @@ def _make_merge(n_vec: int) -> Any:
             i64 = ir.IntType(64)
             i32 = ir.IntType(32)
             dbl = ir.DoubleType()
-            dvec = ir.VectorType(dbl, _LANES)
-            ivec = ir.VectorType(i32, _LANES)
-            splat = ir.Constant(ivec, [0] * _LANES)
+            single = signature.args[0].dtype == types.float32
+            elem = ir.FloatType() if single else dbl
+            align = 4 if single else 8
+            dvec = ir.VectorType(elem, lanes)
+            ivec = ir.VectorType(i32, lanes)
+            splat = ir.Constant(ivec, [0] * lanes)
             cttz = cgutils.get_or_insert_function(
                 builder.module, ir.FunctionType(i64, [i64, ir.IntType(1)]), "llvm.cttz.i64")
 
             def ptrs(j: int) -> tuple[Any, Any]:
-                at = builder.add(row_v, ir.Constant(intp, j * _LANES))
+                at = builder.add(row_v, ir.Constant(intp, j * lanes))
                 return (builder.bitcast(builder.gep(v_arr.data, [at]), dvec.as_pointer()),
                         builder.bitcast(builder.gep(i_arr.data, [at]), ivec.as_pointer()))
 
@@ -451,26 +464,26 @@ def _make_merge(n_vec: int) -> Any:
             bits_slot = cgutils.alloca_once(builder, i64)
             for j in range(n_vec):
                 d_ptr, i_ptr = ptrs(j)
-                builder.store(builder.load(d_ptr, align=8), d_slots[j])
+                builder.store(builder.load(d_ptr, align=align), d_slots[j])
                 builder.store(builder.load(i_ptr, align=4), i_slots[j])
             builder.store(bits_v, bits_slot)
-            # the k-th value sits in vector (k - 1) // 4, lane (k - 1) % 4
+            # the k-th value sits in vector (k - 1) // lanes, lane (k - 1) % lanes
             kth = builder.sub(k_v, ir.Constant(intp, 1))
-            kth_vec = builder.udiv(kth, ir.Constant(intp, _LANES))
-            kth_lane = builder.trunc(builder.urem(kth, ir.Constant(intp, _LANES)), i32)
+            kth_vec = builder.udiv(kth, ir.Constant(intp, lanes))
+            kth_lane = builder.trunc(builder.urem(kth, ir.Constant(intp, lanes)), i32)
 
             def kth_value() -> Any:
-                out = ir.Constant(dbl, float("-inf"))
+                out = ir.Constant(elem, float("-inf"))
                 for j in range(n_vec):
                     lane = builder.extract_element(builder.load(d_slots[j]), kth_lane)
                     here = builder.icmp_unsigned("==", kth_vec, ir.Constant(intp, j))
                     out = builder.select(here, lane, out)
-                return out
+                return builder.fpext(out, dbl) if single else out
 
-            inf_vec = ir.Constant(dvec, [float("inf")] * _LANES)
-            zero_ivec = ir.Constant(ivec, [0] * _LANES)
-            first = ir.Constant(ivec, [_LANES, *range(_LANES - 1)])
-            carry = ir.Constant(ivec, list(range(_LANES - 1, 2 * _LANES - 1)))
+            inf_vec = ir.Constant(dvec, [float("inf")] * lanes)
+            zero_ivec = ir.Constant(ivec, [0] * lanes)
+            first = ir.Constant(ivec, [lanes, *range(lanes - 1)])
+            carry = ir.Constant(ivec, list(range(lanes - 1, 2 * lanes - 1)))
             loop_head = builder.append_basic_block("merge.head")
             loop_body = builder.append_basic_block("merge.body")
             loop_end = builder.append_basic_block("merge.end")
@@ -485,11 +498,11 @@ def _make_merge(n_vec: int) -> Any:
                           bits_slot)
             s_intp = builder.trunc(s, intp) if intp.width < 64 else s
             x = builder.load(builder.gep(b_arr.data, [builder.add(base_v, s_intp)]))
-            if signature.args[3].dtype == types.float32:
-                x = builder.fpext(x, dbl)
+            if x.type != elem:
+                x = builder.fptrunc(x, elem) if single else builder.fpext(x, elem)
             x = builder.fmul(builder.load(builder.gep(w_arr.data, [s_intp])), x)
             # no gate against the current k-th value: a value below it lands in the
-            # padding slots (k <= j < 4 * n_vec) or falls off, which changes nothing the
+            # padding slots (k <= j < lanes * n_vec) or falls off, which changes nothing the
             # caller reads, and leaving it out keeps the insert's dependency chain short
             x_vec = bcast(x, dvec)
             s_vec = bcast(builder.trunc(builder.add(s0_v, s_intp), i32), ivec)
@@ -512,7 +525,7 @@ def _make_merge(n_vec: int) -> Any:
             builder.position_at_end(loop_end)
             for j in range(n_vec):
                 d_ptr, i_ptr = ptrs(j)
-                builder.store(builder.load(d_slots[j]), d_ptr, align=8)
+                builder.store(builder.load(d_slots[j]), d_ptr, align=align)
                 builder.store(builder.load(i_slots[j]), i_ptr, align=4)
             return kth_value()
 
@@ -525,6 +538,9 @@ merge_hits_1 = _make_merge(1)
 merge_hits_2 = _make_merge(2)
 merge_hits_3 = _make_merge(3)
 merge_hits_4 = _make_merge(4)
+#: One vector of 8 or 16 float32 slots: the filter pass's rows (``merge_hits_1`` for 4).
+merge_hits_8 = _make_merge(1, 8)
+merge_hits_16 = _make_merge(1, 16)
 
 
 # The intrinsics, typed as what they are to Python code: callables for compiled code only.
@@ -565,13 +581,16 @@ def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # ty
     The accumulator sums ``+q x pnl`` in the precision of ``tile`` and ``quantity``
     (float64, or float32 for the filter pass; ``part_width`` is :func:`acc_width` of
     it); the sign (and the weight) is applied in float64 through ``scale = -w``, exactly,
-    as losses reach the top-k. Scratch buffers are per thread (``n_slots`` >= the number
-    of threads), indexed by the worker's thread id.
+    as losses reach the top-k, in the precision of ``top_value``: float64, or float32
+    rows of 4, 8 or 16 slots (one vector) for the filter pass, where the weight's product
+    is rounded to float32 too. Scratch buffers are per thread (``n_slots`` >= the number of
+    threads), indexed by the worker's thread id.
     """
     n_instruments, n_scenarios = pnl.shape
     n_seg = offsets.size - 1
     kp = top_value.size // max(1, n_seg)
     n_vec = kp // 4
+    single_rows = top_value.itemsize == 4
     n_chunk = (n_seg + chunk - 1) // chunk
     # the first merge's lower bound (see accumulate_chunk), where k allows it
     rank = k if k <= BOUND_GROUPS else 0
@@ -579,8 +598,7 @@ def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # ty
     part_scales = np.empty((n_slots, MERGE_WIDTH), dtype=tile.dtype)
     part_masks = np.empty((n_slots, MERGE_WIDTH), dtype=tile.dtype)
     hits_all = np.empty((n_slots, chunk), dtype=np.int64)
-    scales = np.empty((n_slots, MERGE_WIDTH))
-    masks = np.empty((n_slots, MERGE_WIDTH))
+    scales = np.empty((n_slots, MERGE_WIDTH), dtype=top_value.dtype)
     for g in prange(n_seg):
         threshold[g] = -np.inf
         for j in range(kp):
@@ -595,7 +613,6 @@ def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # ty
             buf = bufs[slot]
             hits = hits_all[slot]
             scale = scales[slot]
-            mask = masks[slot]
             part_scale = part_scales[slot]
             part_mask = part_masks[slot]
             g0 = c * chunk
@@ -605,13 +622,12 @@ def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # ty
                 s0 = b0 + m0
                 for s in range(MERGE_WIDTH):
                     if s < mw:
-                        mask[s] = 0.0
+                        part_mask[s] = 0.0
                         scale[s] = -weights[s0 + s] if weighted else -1.0
                     else:
-                        mask[s] = -np.inf
+                        part_mask[s] = -np.inf
                         scale[s] = -1.0
                     part_scale[s] = scale[s]
-                    part_mask[s] = mask[s]
                 for part in range(MERGE_WIDTH // part_width):
                     if part * part_width < mw:  # (a short last group may have one part)
                         accumulate_chunk(tile, tile_width, m0 + part * part_width, offsets,
@@ -624,7 +640,12 @@ def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # ty
                     g = g0 + j
                     row = g * kp
                     base = j * MERGE_WIDTH
-                    if n_vec == 1:
+                    if single_rows and kp == 16:
+                        t = merge_hits_16(top_value, top_index, row, buf, base, bits, scale, s0,
+                                          k)
+                    elif single_rows and kp == 8:
+                        t = merge_hits_8(top_value, top_index, row, buf, base, bits, scale, s0, k)
+                    elif n_vec == 1:
                         t = merge_hits_1(top_value, top_index, row, buf, base, bits, scale, s0, k)
                     elif n_vec == 2:
                         t = merge_hits_2(top_value, top_index, row, buf, base, bits, scale, s0, k)
@@ -730,25 +751,33 @@ def _settle_row(top_value, top_index, row, k, kp):  # type: ignore[no-untyped-de
 
 @njit(cache=True)
 def _settles(top_value, row, k, bound):  # type: ignore[no-untyped-def]
-    """Whether a float32 row's first ``k`` scenarios are provably the float64 top-k."""
-    t = top_value[row + k - 1]
-    return top_value[row + k] < t - 2.0 * bound - abs(t) * 2.0**-50
+    """Whether a filter row's first ``k`` scenarios are provably the float64 top-k.
+
+    Float32 rows carry one more rounding, of the weight's product: up to ``2**-23`` of
+    the value and float32's smallest subnormal each side, allowed for at both ends.
+    """
+    t = float(top_value[row + k - 1])
+    u = float(top_value[row + k])
+    cut = t - 2.0 * bound - abs(t) * 2.0**-50
+    if top_value.itemsize == 4:
+        cut -= (abs(t) + abs(u)) * 2.0**-22 + 2.0**-147
+    return u < cut
 
 
 @njit(parallel=True, cache=True)
 def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound,  # type: ignore[no-untyped-def]
-               tile, tile_width, top_value, top_index, fallback):
-    """Turn each segment's float32 top-``k + 1`` row into its exact float64 top-k row.
+               tile, tile_width, top_value, top_index, out_value, out_index, fallback):
+    """Turn each segment's filter row of ``k + 1`` losses into its exact float64 top-k row.
 
-    Row ``g`` of ``top_value``/``top_index`` holds the ``k + 1`` largest float32
-    losses of segment ``g`` (:func:`segment_topk` on the float32 pass). Where the
-    ``(k + 1)``-th lies below ``cut = T - 2 bound[g]`` (``T`` the k-th, less a
-    rounding allowance), the row's first ``k`` scenarios are exactly the segment's
-    float64 top-k: recomputed here in float64, in storage order with the fused
-    multiply-add of :func:`accumulate_chunk` (bit for bit the float64 pass's sums),
-    and sorted as :func:`merge_hits_1` sorts (decreasing, ties by increasing scenario).
-    Elsewhere ``fallback[g]`` is set and the row is left for the caller to recompute in
-    float64.
+    Row ``g`` of ``top_value``/``top_index`` holds the ``k + 1`` largest filter losses
+    of segment ``g`` (:func:`segment_topk` on the float32 pass, float32 or float64
+    rows). Where the ``(k + 1)``-th lies below ``cut = T - 2 bound[g]`` (``T`` the k-th,
+    less rounding allowances), the row's first ``k`` scenarios are exactly the
+    segment's float64 top-k: recomputed here in float64, in storage order with the
+    fused multiply-add of :func:`accumulate_chunk` (bit for bit the float64 pass's
+    sums), and written to row ``g`` of ``out_value``/``out_index`` sorted as
+    :func:`merge_hits_1` sorts (decreasing, ties by increasing scenario). Elsewhere
+    ``fallback[g]`` is set and the row is left for the caller to recompute in float64.
 
     With ``tile_width >= n_scenarios`` the losses are read from ``pnl`` itself in one
     pass over the segments (``tile`` unused: the caller's choice where ``pnl`` fits the
@@ -757,30 +786,41 @@ def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound, 
 
     Notes
     -----
-    Every float32 loss is within ``b = bound[g]`` of its float64 loss. The first ``k``
+    Every filter loss is within ``b = bound[g]`` of its float64 loss. The first ``k``
     rows have float64 losses of at least ``T - b``, so the k-th largest float64 loss is
-    at least ``T - b``; any scenario outside them has a float32 loss at most the
+    at least ``T - b``; any scenario outside them has a filter loss at most the
     ``(k + 1)``-th, below ``T - 2 b``, so a float64 loss below ``T - b``: strictly
     below the k-th, whatever the order of ties.
     """
     n_instruments, n_scenarios = pnl.shape
     n_seg = offsets.size - 1
     kp = top_value.size // max(1, n_seg)
+    kq = out_value.size // max(1, n_seg)
     direct = tile_width >= n_scenarios
+    flat = pnl.reshape(-1)  # unsigned offsets into it: no negative-index wrapping
     for g in prange(n_seg):
         row = g * kp
+        out = g * kq
         fallback[g] = not _settles(top_value, row, k, bound[g])
-        if fallback[g] or not direct:
+        if fallback[g]:
             continue
-        p0 = offsets[g]
-        p1 = offsets[g + 1]
         for j in range(k):
-            s = top_index[row + j]
-            acc = 0.0
-            for p in range(p0, p1):
-                acc = fmuladd(quantity[p], pnl[instrument[p], s], acc)
-            top_value[row + j] = (-weights[s] if weighted else -1.0) * acc
-        _settle_row(top_value, top_index, row, k, kp)
+            out_index[out + j] = top_index[row + j]
+        if not direct:
+            continue
+        # positions outer: the k sums are independent chains, each in storage order
+        for j in range(k):
+            out_value[out + j] = 0.0
+        for p in range(offsets[g], offsets[g + 1]):
+            q = quantity[p]
+            at = np.uint64(instrument[p]) * np.uint64(n_scenarios)
+            for j in range(k):
+                out_value[out + j] = fmuladd(q, flat[at + np.uint64(out_index[out + j])],
+                                             out_value[out + j])
+        for j in range(k):
+            s = out_index[out + j]
+            out_value[out + j] *= -weights[s] if weighted else -1.0
+        _settle_row(out_value, out_index, out, k, kq)
     if direct:
         return
     for b0 in range(0, n_scenarios, tile_width):
@@ -790,20 +830,20 @@ def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound, 
         for g in prange(n_seg):
             if fallback[g]:
                 continue
-            row = g * kp
+            out = g * kq
             p0 = offsets[g]
             p1 = offsets[g + 1]
             for j in range(k):
-                s = top_index[row + j]
+                s = out_index[out + j]
                 if s < b0 or s >= b0 + bw:
                     continue
                 acc = 0.0
                 for p in range(p0, p1):
                     acc = fmuladd(quantity[p], tile[instrument[p] * tile_width + s - b0], acc)
-                top_value[row + j] = (-weights[s] if weighted else -1.0) * acc
+                out_value[out + j] = (-weights[s] if weighted else -1.0) * acc
     for g in prange(n_seg):
         if not fallback[g]:
-            _settle_row(top_value, top_index, g * kp, k, kp)
+            _settle_row(out_value, out_index, g * kq, k, kq)
 
 
 @njit(parallel=True, cache=True)

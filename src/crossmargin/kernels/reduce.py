@@ -110,6 +110,8 @@ PRECISIONS = ("auto", "mixed", "double")
 #: s in float64, k = 12 1.07 against 1.47 s, k = 15 1.49 against 1.69 s; at k = 25 the
 #: two are even (2.2 s) and at k = 50 float64 wins (3.2 against 3.8 s).
 MIXED_MAX_K = 15
+#: Slots of the filter's float32 rows (one 16-lane vector): for ``k + 1`` up to this.
+SINGLE_ROW = 16
 #: Scenario weights the float32 filter handles (0, or between these bounds).
 FILTER_WEIGHTS = (2.0**-60, 2.0**20)
 
@@ -486,20 +488,27 @@ def _mixed_rows(pnl: FloatArray, positions: Positions, p: _Plan, tile_width: int
     weights = p.weights[p.weights != 0.0]
     low, high = FILTER_WEIGHTS
     if (row_max.size and row_max.max() >= FILTER_RANGE) or (
-            quantity.size and np.abs(quantity).max() >= FILTER_RANGE) or (
+            quantity.size and max(quantity.max(), -quantity.min()) >= FILTER_RANGE) or (
             weights.size and not low <= weights.min() <= weights.max() <= high):
         return _double_rows(pnl, positions, p, tile_width, chunk)
     offsets = positions.offsets
     n_seg = offsets.size - 1
     k1 = p.k + 1
-    stride = -(-k1 // 4) * 4
-    top_value = aligned_empty(n_seg * stride)
-    top_index = np.empty(n_seg * stride, dtype=np.int32)
+    # the filter's rows: one vector of 4, 8 or 16 float32 slots where k + 1 fits, else
+    # float64
+    if k1 <= SINGLE_ROW:
+        filter_stride = next(n for n in (4, 8, SINGLE_ROW) if k1 <= n)
+        filter_value: npt.NDArray[np.floating] = np.empty(n_seg * filter_stride,
+                                                          dtype=np.float32)
+    else:
+        filter_stride = -(-k1 // 4) * 4
+        filter_value = aligned_empty(n_seg * filter_stride)
+    filter_index = np.empty(n_seg * filter_stride, dtype=np.int32)
     threshold = np.empty(n_seg, dtype=np.float64)
     tile32 = aligned_empty(max(1, n_instruments) * tile_width // 2 + 1).view(np.float32)
     segment_topk(pnl, offsets, positions.instrument, quantity.astype(np.float32),
                  p.weights, p.weighted, k1, tile32, tile_width, acc_width(True), chunk,
-                 _slots(), top_value, top_index, threshold)
+                 _slots(), filter_value, filter_index, threshold)
     del tile32, threshold
     bound = np.empty(n_seg, dtype=np.float64)
     w_max = float(p.weights.max()) if p.weighted else 1.0
@@ -507,9 +516,12 @@ def _mixed_rows(pnl: FloatArray, positions: Positions, p: _Plan, tile_width: int
     fallback = np.empty(n_seg, dtype=np.bool_)
     width = exact_tile_width(n_instruments, n_scenarios)
     tile = aligned_empty(max(1, n_instruments) * width if width < n_scenarios else 1)
+    stride = -(-p.k // 4) * 4
+    top_value = aligned_empty(n_seg * stride)
+    top_index = np.empty(n_seg * stride, dtype=np.int32)
     exact_rows(pnl, offsets, positions.instrument, quantity, p.weights, p.weighted, p.k,
-               bound, tile, width, top_value, top_index, fallback)
-    del tile
+               bound, tile, width, filter_value, filter_index, top_value, top_index, fallback)
+    del tile, filter_value, filter_index
     redo = np.flatnonzero(fallback)
     if redo.size:
         counts = offsets[redo + 1] - offsets[redo]
