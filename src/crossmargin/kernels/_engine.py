@@ -213,11 +213,35 @@ def _accumulate_chunk(
                         out = builder.select(better, x, out)
             return out
 
+        def sorted_down(v: Any) -> Any:
+            """Return the lanes of ``v`` in decreasing order (Batcher's bitonic sort)."""
+            n = v.type.count
+            size = 2
+            while size <= n:
+                stride = size // 2
+                while stride:
+                    partner = builder.shuffle_vector(
+                        v, v, ir.Constant(ir.VectorType(i32, n), [i ^ stride for i in range(n)]))
+                    high = vmax(v, partner)
+                    low = builder.select(builder.fcmp_ordered("<", v, partner), v, partner)
+                    # lane i keeps the larger where it leads a decreasing pair
+                    keep_high = [((i & stride) == 0) == ((i & size) == 0 or size == n)
+                                 for i in range(n)]
+                    v = builder.select(ir.Constant(ir.VectorType(ir.IntType(1), n),
+                                                   [int(b) for b in keep_high]), high, low)
+                    stride //= 2
+                size *= 2
+            return v
+
         def rank_bound(masked: list[Any]) -> Any:
             """Return the ``rank``-th largest of ``BOUND_GROUPS`` disjoint lane-group maxima."""
             level = masked
             while len(level) * elem_lanes > BOUND_GROUPS:
                 level = [vmax(level[2 * i], level[2 * i + 1]) for i in range(len(level) // 2)]
+            if len(level) == 1:  # one vector: sort it (a bitonic network), pick a lane
+                ordered = sorted_down(level[0])
+                return builder.extract_element(ordered, builder.trunc(
+                    builder.sub(rank_v, const(1)), i32))
             maxima = [builder.extract_element(v, ir.Constant(i32, lane))
                       for v in level for lane in range(elem_lanes)]
             out = ir.Constant(elem, float("-inf"))
