@@ -116,15 +116,19 @@ def test_many_segments_across_threads_and_blocks() -> None:
         assert np.array_equal(got.driver, want.driver)
 
 
-def test_results_do_not_depend_on_tiling() -> None:
+@pytest.mark.parametrize("precision", ["mixed", "double"])
+@pytest.mark.parametrize("group_bytes", [2**62, 1])
+def test_results_do_not_depend_on_tiling(precision: str, group_bytes: int) -> None:
+    """Tile widths, chunk sizes and groups of chunks (one chunk a group with 1 byte)."""
     book = make_book(3, n_scen=200)
     reduction = ExpectedShortfall(k=9)
     first = reduce_segments(**book.kwargs(), reduction=reduction)
-    for tile_width, chunk in ((64, 1), (128, 7), (256, 1024)):
-        other = reduce_segments(**book.kwargs(), reduction=reduction, tile_width=tile_width,
-                                chunk=chunk)
-        assert np.array_equal(first.value, other.value)
-        assert np.array_equal(first.driver, other.driver)
+    with patch.object(reduce_module, "GROUP_BYTES", group_bytes):
+        for tile_width, chunk in ((64, 1), (128, 7), (256, 1024)):
+            other = reduce_segments(**book.kwargs(), reduction=reduction,
+                                    tile_width=tile_width, chunk=chunk, precision=precision)
+            assert np.array_equal(first.value, other.value)
+            assert np.array_equal(first.driver, other.driver)
 
 
 def test_empty_segments_lose_nothing() -> None:

@@ -598,29 +598,34 @@ def copy_row(pnl, tile, i, tile_width, b0, bw):  # type: ignore[no-untyped-def]
 
 @njit(parallel=True, cache=True)
 def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # type: ignore[no-untyped-def]
-                  tile, tile_width, part_width, chunk, n_slots, top_value, top_index,
+                  tiles, tile_width, part_width, chunk, group, n_slots, top_value, top_index,
                   threshold):
     """Fill each segment's decreasing top-k row ``top_value[g * kp : g * kp + k]``.
 
-    The accumulator sums ``+q x pnl`` in the precision of ``tile`` and ``quantity``
+    The accumulator sums ``+q x pnl`` in the precision of ``tiles`` and ``quantity``
     (float64, or float32 for the filter pass; ``part_width`` is :func:`acc_width` of
     it); the sign (and the weight) is applied in float64 through ``scale = -w``, exactly,
     as losses reach the top-k, in the precision of ``top_value``: float64, or float32
     rows of 4, 8 or 16 slots (one vector) for the filter pass, where the weight's product
     is rounded to float32 too. Scratch buffers are per thread (``n_slots`` >= the number of
     threads), indexed by the worker's thread id.
+
+    ``pnl`` is first copied, in the precision of the pass, into ``tiles``: scenario
+    blocks of ``tile_width`` columns, each ``n_instruments x tile_width`` and contiguous.
+    The segments then go by groups of ``group`` chunks of ``chunk`` segments, each group
+    through every tile before the next: a group's rows, thresholds and positions stay
+    in the shared cache from tile to tile, and each tile in a core's own cache while the
+    group's chunks pass over it.
     """
     n_instruments, n_scenarios = pnl.shape
     n_seg = offsets.size - 1
     kp = top_value.size // max(1, n_seg)
-    n_vec = kp // 4
-    single_rows = top_value.itemsize == 4
     n_chunk = (n_seg + chunk - 1) // chunk
     # the first merge's lower bound (see accumulate_chunk), where k allows it
     rank = k if k <= BOUND_GROUPS else 0
-    bufs = np.empty((n_slots, chunk * MERGE_WIDTH), dtype=tile.dtype)
-    part_scales = np.empty((n_slots, MERGE_WIDTH), dtype=tile.dtype)
-    part_masks = np.empty((n_slots, MERGE_WIDTH), dtype=tile.dtype)
+    bufs = np.empty((n_slots, chunk * MERGE_WIDTH), dtype=tiles.dtype)
+    part_scales = np.empty((n_slots, MERGE_WIDTH), dtype=tiles.dtype)
+    part_masks = np.empty((n_slots, MERGE_WIDTH), dtype=tiles.dtype)
     hits_all = np.empty((n_slots, chunk), dtype=np.int64)
     scales = np.empty((n_slots, MERGE_WIDTH), dtype=top_value.dtype)
     for g in prange(n_seg):
@@ -628,65 +633,84 @@ def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # ty
         for j in range(kp):
             top_value[g * kp + j] = -np.inf
             top_index[g * kp + j] = -1
-    for b0 in range(0, n_scenarios, tile_width):
-        bw = min(tile_width, n_scenarios - b0)
-        for i in prange(n_instruments):
-            copy_row(pnl, tile, i, tile_width, b0, bw)
-        for c in prange(n_chunk):
-            slot = _thread_id()
-            buf = bufs[slot]
-            hits = hits_all[slot]
-            scale = scales[slot]
-            part_scale = part_scales[slot]
-            part_mask = part_masks[slot]
-            g0 = c * chunk
-            g1 = min(n_seg, g0 + chunk)
-            for m0 in range(0, bw, MERGE_WIDTH):
-                mw = min(MERGE_WIDTH, bw - m0)
-                s0 = b0 + m0
-                for s in range(MERGE_WIDTH):
-                    if s < mw:
-                        part_mask[s] = 0.0
-                        scale[s] = -weights[s0 + s] if weighted else -1.0
-                    else:
-                        part_mask[s] = -np.inf
-                        scale[s] = -1.0
-                    part_scale[s] = scale[s]
-                for part in range(MERGE_WIDTH // part_width):
-                    if part * part_width < mw:  # (a short last group may have one part)
-                        accumulate_chunk(tile, tile_width, m0 + part * part_width, offsets,
-                                         instrument, quantity, g0, g1, buf, part_scale,
-                                         part_mask, threshold, hits, part, rank)
-                for j in range(g1 - g0):
-                    bits = hits[j]
-                    if bits == 0:
-                        continue
-                    g = g0 + j
-                    row = g * kp
-                    base = j * MERGE_WIDTH
-                    if single_rows and kp == 16:
-                        t = merge_hits_16(top_value, top_index, row, buf, base, bits, scale, s0,
-                                          k)
-                    elif single_rows and kp == 8:
-                        t = merge_hits_8(top_value, top_index, row, buf, base, bits, scale, s0, k)
-                    elif n_vec == 1:
-                        t = merge_hits_1(top_value, top_index, row, buf, base, bits, scale, s0, k)
-                    elif n_vec == 2:
-                        t = merge_hits_2(top_value, top_index, row, buf, base, bits, scale, s0, k)
-                    elif n_vec == 3:
-                        t = merge_hits_3(top_value, top_index, row, buf, base, bits, scale, s0, k)
-                    elif n_vec == 4:
-                        t = merge_hits_4(top_value, top_index, row, buf, base, bits, scale, s0, k)
-                    else:
-                        t = threshold[g]
-                        while bits != 0:
-                            s = lowest_bit(bits)
-                            bits &= bits - 1
-                            x = scale[s] * buf[base + s]
-                            if x > t:
-                                insert_sorted(top_value, top_index, row, n_vec, x, s0 + s)
-                                t = top_value[row + k - 1]
-                    threshold[g] = t
+    for i in prange(n_instruments):
+        for b0 in range(0, n_scenarios, tile_width):
+            copy_row(pnl, tiles[b0 * n_instruments:], i, tile_width, b0,
+                     min(tile_width, n_scenarios - b0))
+    for c0 in range(0, n_chunk, group):
+        for b0 in range(0, n_scenarios, tile_width):
+            for c in prange(c0, min(n_chunk, c0 + group)):
+                slot = _thread_id()
+                g0 = c * chunk
+                _chunk_pass(tiles, tile_width, b0, n_scenarios, n_instruments, offsets,
+                            instrument, quantity, weights, weighted, k, rank, part_width,
+                            g0, min(n_seg, g0 + chunk), bufs[slot], hits_all[slot],
+                            scales[slot], part_scales[slot], part_masks[slot], threshold,
+                            top_value, top_index, kp)
+
+
+@njit(cache=True)
+def _chunk_pass(tiles, tile_width, b0, n_scenarios, n_instruments, offsets,  # type: ignore[no-untyped-def]
+                instrument, quantity, weights, weighted, k, rank, part_width, g0, g1, buf,
+                hits, scale, part_scale, part_mask, threshold, top_value, top_index, kp):
+    """Run segments ``g0 <= g < g1`` over the tile of scenarios from ``b0``.
+
+    Each merge group of the tile is accumulated (:func:`accumulate_chunk`), then its
+    hits merged into the rows (:func:`segment_topk` gives the arguments' meaning).
+    """
+    bw = min(tile_width, n_scenarios - b0)
+    at = b0 * n_instruments  # where the tile starts: b0 / tile_width tiles in
+    for m0 in range(0, bw, MERGE_WIDTH):
+        mw = min(MERGE_WIDTH, bw - m0)
+        s0 = b0 + m0
+        for s in range(MERGE_WIDTH):
+            if s < mw:
+                part_mask[s] = 0.0
+                scale[s] = -weights[s0 + s] if weighted else -1.0
+            else:
+                part_mask[s] = -np.inf
+                scale[s] = -1.0
+            part_scale[s] = scale[s]
+        for part in range(MERGE_WIDTH // part_width):
+            if part * part_width < mw:  # (a short last group may have one part)
+                accumulate_chunk(tiles, tile_width, at + m0 + part * part_width, offsets,
+                                 instrument, quantity, g0, g1, buf, part_scale, part_mask,
+                                 threshold, hits, part, rank)
+        for j in range(g1 - g0):
+            if hits[j] != 0:
+                g = g0 + j
+                threshold[g] = _merge_row(top_value, top_index, kp, g, buf, j * MERGE_WIDTH,
+                                          hits[j], scale, s0, k, threshold[g])
+
+
+@njit(cache=True)
+def _merge_row(top_value, top_index, kp, g, buf, base, bits, scale, s0, k, t):  # type: ignore[no-untyped-def]
+    """Merge segment ``g``'s flagged scenarios into its row; return its new k-th value.
+
+    ``t`` is the row's k-th value before the merge.
+    """
+    row = g * kp
+    if top_value.itemsize == 4 and kp == 16:
+        return merge_hits_16(top_value, top_index, row, buf, base, bits, scale, s0, k)
+    if top_value.itemsize == 4 and kp == 8:
+        return merge_hits_8(top_value, top_index, row, buf, base, bits, scale, s0, k)
+    n_vec = kp // 4
+    if n_vec == 1:
+        return merge_hits_1(top_value, top_index, row, buf, base, bits, scale, s0, k)
+    if n_vec == 2:
+        return merge_hits_2(top_value, top_index, row, buf, base, bits, scale, s0, k)
+    if n_vec == 3:
+        return merge_hits_3(top_value, top_index, row, buf, base, bits, scale, s0, k)
+    if n_vec == 4:
+        return merge_hits_4(top_value, top_index, row, buf, base, bits, scale, s0, k)
+    while bits != 0:
+        s = lowest_bit(bits)
+        bits &= bits - 1
+        x = scale[s] * buf[base + s]
+        if x > t:
+            insert_sorted(top_value, top_index, row, n_vec, x, s0 + s)
+            t = top_value[row + k - 1]
+    return t
 
 
 #: Unit roundoff of float32 and float64, and float32's smallest subnormal.

@@ -74,6 +74,9 @@ TILE_BYTES = 3 * 2**20
 #: Bounds of the tile width in scenarios (multiples of ``MERGE_WIDTH``).
 MIN_TILE_WIDTH = MERGE_WIDTH
 MAX_TILE_WIDTH = 256
+#: Bytes of top-k rows, thresholds and positions a group of chunks of the segment pass
+#: holds (:func:`~crossmargin.kernels._engine.segment_topk`).
+GROUP_BYTES = 8 * 2**20
 #: Target size in bytes of the float64 tile from which the exact pass recomputes.
 EXACT_TILE_BYTES = 8 * 2**20
 
@@ -381,9 +384,12 @@ def reduce_segments(
     :math:`L_{g,s} = -\sum_{p \in g} q_p \mathrm{pnl}_{i_p,s}`, summed per segment in
     storage order with fused multiply-adds: the result does not depend on the number of
     threads, ``tile_width`` or ``chunk``. Memory beyond the inputs: an int32 copy of
-    ``pos_instrument``, the tile, and ``n_seg x 4 ceil(k / 4)`` running top-k values
-    (float64) and scenarios (int32): about 150 MB for a million segments at ``k = 10``.
-    ``pnl`` is used as is when already C-contiguous float64 (else copied once).
+    ``pos_instrument``, a tiled copy of ``pnl`` in the pass's precision, and
+    ``n_seg x 4 ceil(k / 4)`` running top-k values (float64) and scenarios (int32); the
+    mixed pass adds a float32 copy of ``pos_quantity`` and its filter's rows of 4, 8 or
+    16 float32 values and int32 scenarios a segment: about 330 MB for a million segments
+    at ``k = 10``. ``pnl`` is used as is when already C-contiguous float64 (else copied
+    once).
     """
     pnl_c = check_pnl(pnl)
     positions = check_positions(pnl=pnl_c, seg_offsets=seg_offsets,
@@ -447,12 +453,33 @@ def _double_rows(pnl: FloatArray, positions: Positions, p: _Plan, tile_width: in
     stride = -(-p.k // 4) * 4
     top_value = aligned_empty(n_seg * stride)
     top_index = np.empty(n_seg * stride, dtype=np.int32)
-    threshold = np.empty(n_seg, dtype=np.float64)
-    tile = aligned_empty(max(1, pnl.shape[0]) * tile_width)
-    segment_topk(pnl, positions.offsets, positions.instrument, positions.quantity,
-                 p.weights, p.weighted, p.k, tile, tile_width, acc_width(False), chunk,
-                 _slots(), top_value, top_index, threshold)
+    _segment_pass(pnl, positions, p.weights, p.weighted, p.k, top_value, top_index,
+                  tile_width, chunk)
     return _Rows(top_value, top_index, stride)
+
+
+def _segment_pass(pnl: FloatArray, positions: Positions, weights: FloatArray, weighted: bool,
+                  k: int, top_value: npt.NDArray[np.floating],
+                  top_index: npt.NDArray[np.int32], tile_width: int, chunk: int) -> None:
+    """Fill the top-k rows with :func:`segment_topk`, in the precision of ``quantity``.
+
+    Allocates the pass's tiles (all of ``pnl``, in that precision) and sizes its groups
+    of chunks to about ``GROUP_BYTES`` of rows, thresholds and positions.
+    """
+    n_instruments, n_scenarios = pnl.shape
+    n_seg = positions.offsets.size - 1
+    n_tiles = -(-n_scenarios // tile_width)
+    single = positions.quantity.dtype == np.float32
+    size = max(1, n_instruments) * tile_width * n_tiles
+    tiles = aligned_empty(size // 2 + 1).view(np.float32) if single else aligned_empty(size)
+    kp = top_value.size // max(1, n_seg)
+    per_segment = (kp * (top_value.itemsize + 4) + 16
+                   + positions.quantity.size / max(1, n_seg) * (4 + positions.quantity.itemsize))
+    group = max(1, int(GROUP_BYTES // (chunk * per_segment)))
+    threshold = np.empty(n_seg, dtype=np.float64)
+    segment_topk(pnl, positions.offsets, positions.instrument, positions.quantity, weights,
+                 weighted, k, tiles, tile_width, acc_width(single), chunk, group, _slots(),
+                 top_value, top_index, threshold)
 
 
 def exact_tile_width(n_instruments: int, n_scenarios: int) -> int:
@@ -504,12 +531,11 @@ def _mixed_rows(pnl: FloatArray, positions: Positions, p: _Plan, tile_width: int
         filter_stride = -(-k1 // 4) * 4
         filter_value = aligned_empty(n_seg * filter_stride)
     filter_index = np.empty(n_seg * filter_stride, dtype=np.int32)
-    threshold = np.empty(n_seg, dtype=np.float64)
-    tile32 = aligned_empty(max(1, n_instruments) * tile_width // 2 + 1).view(np.float32)
-    segment_topk(pnl, offsets, positions.instrument, quantity.astype(np.float32),
-                 p.weights, p.weighted, k1, tile32, tile_width, acc_width(True), chunk,
-                 _slots(), filter_value, filter_index, threshold)
-    del tile32, threshold
+    filter_positions = Positions(offsets=offsets, instrument=positions.instrument,
+                                 quantity=quantity.astype(np.float32))
+    _segment_pass(pnl, filter_positions, p.weights, p.weighted, k1, filter_value, filter_index,
+                  tile_width, chunk)
+    del filter_positions
     bound = np.empty(n_seg, dtype=np.float64)
     w_max = float(p.weights.max()) if p.weighted else 1.0
     filter_bounds(row_max, offsets, positions.instrument, quantity, w_max, bound)
