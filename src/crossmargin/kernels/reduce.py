@@ -107,11 +107,11 @@ EXACT_DIRECT_BYTES = shared_cache_bytes() // 2
 #: float64 alone.
 PRECISIONS = ("auto", "mixed", "double")
 #: Largest ``k`` for which ``"auto"`` takes the mixed pass: the filter's ``k + 1`` worst
-#: scenarios fill at most four vectors of the merges. Measured with ``crossmargin bench
+#: scenarios fill one vector of 16 float32 slots. Measured with ``crossmargin bench
 #: kernel``'s book (1,000,000 accounts x 10 positions x 1,000 scenarios, 2 cores, Xeon
-#: with 2 MiB L2 per core): expected shortfall with k = 10 in 0.85 s mixed against 1.35
-#: s in float64, k = 12 1.07 against 1.47 s, k = 15 1.49 against 1.69 s; at k = 25 the
-#: two are even (2.2 s) and at k = 50 float64 wins (3.2 against 3.8 s).
+#: with 2 MiB L2 per core): expected shortfall with k = 10 in 0.77-0.84 s mixed against
+#: 1.20-1.22 s in float64, k = 15 0.91 against 1.40 s; at k = 25 float64 wins (2.07
+#: against 2.36 s).
 MIXED_MAX_K = 15
 #: Slots of the filter's float32 rows (one 16-lane vector): for ``k + 1`` up to this.
 SINGLE_ROW = 16
