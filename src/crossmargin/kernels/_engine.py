@@ -9,8 +9,10 @@ across scenarios. The loops are small, so they are emitted directly:
   ``quantity x tile row`` with a fused multiply-add; the tile row of the position
   ``PREFETCH_DISTANCE`` ahead is prefetched. The sums leave the registers with a bit mask
   of the scenarios that may enter the segment's running top-k.
-- ``merge_hits_<n>``: inserts the flagged scenarios into a segment's sorted top-k row of
-  ``4 n`` slots held in registers, branch-free, four lanes at a time.
+- ``merge_hits_<n>``: inserts the flagged scenarios into a segment's sorted top-k row held
+  in registers, branch-free: ``n`` float64 vectors of 4 slots (``n`` up to 4), or one
+  float32 vector of 4, 8 or 16 slots for the filter pass (``merge_hits_1``, ``_8``,
+  ``_16``).
 
 The summation order of a segment is fixed (its positions in storage order, one
 accumulator chain per scenario), so results do not depend on the number of threads, the
@@ -200,18 +202,6 @@ def _accumulate_chunk(
 
         def vmax(a: Any, b: Any) -> Any:
             return builder.select(builder.fcmp_ordered(">", a, b), a, b)
-
-        def lanes(vectors: list[Any], pick_max: bool) -> Any:
-            out = None
-            for v in vectors:
-                for lane in range(v.type.count):
-                    x = builder.extract_element(v, ir.Constant(i32, lane))
-                    if out is None:
-                        out = x
-                    else:
-                        better = builder.fcmp_ordered(">" if pick_max else "<", x, out)
-                        out = builder.select(better, x, out)
-            return out
 
         def sorted_down(v: Any) -> Any:
             """Return the lanes of ``v`` in decreasing order (Batcher's bitonic sort)."""
