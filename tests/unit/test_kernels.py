@@ -117,13 +117,16 @@ def test_many_segments_across_threads_and_blocks() -> None:
 
 
 @pytest.mark.parametrize("precision", ["mixed", "double"])
-@pytest.mark.parametrize("group_bytes", [2**62, 1])
-def test_results_do_not_depend_on_tiling(precision: str, group_bytes: int) -> None:
-    """Tile widths, chunk sizes and groups of chunks (one chunk a group with 1 byte)."""
+@pytest.mark.parametrize(("group_bytes", "tiles_bytes"), [(2**62, 2**62), (1, 2**62), (1, 0)])
+def test_results_do_not_depend_on_tiling(precision: str, group_bytes: int,
+                                         tiles_bytes: int) -> None:
+    """Tile widths, chunk sizes, groups of chunks (one chunk a group with 1 byte) and
+    tiles copied all up front or one at a time (0 bytes)."""
     book = make_book(3, n_scen=200)
     reduction = ExpectedShortfall(k=9)
     first = reduce_segments(**book.kwargs(), reduction=reduction)
-    with patch.object(reduce_module, "GROUP_BYTES", group_bytes):
+    with patch.object(reduce_module, "GROUP_BYTES", group_bytes), \
+            patch.object(reduce_module, "TILES_BYTES", tiles_bytes):
         for tile_width, chunk in ((64, 1), (128, 7), (256, 1024)):
             other = reduce_segments(**book.kwargs(), reduction=reduction,
                                     tile_width=tile_width, chunk=chunk, precision=precision)

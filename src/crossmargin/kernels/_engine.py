@@ -600,12 +600,13 @@ def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # ty
     is rounded to float32 too. Scratch buffers are per thread (``n_slots`` >= the number of
     threads), indexed by the worker's thread id.
 
-    ``pnl`` is first copied, in the precision of the pass, into ``tiles``: scenario
-    blocks of ``tile_width`` columns, each ``n_instruments x tile_width`` and contiguous.
-    The segments then go by groups of ``group`` chunks of ``chunk`` segments, each group
-    through every tile before the next: a group's rows, thresholds and positions stay
-    in the shared cache from tile to tile, and each tile in a core's own cache while the
-    group's chunks pass over it.
+    ``pnl`` is copied, in the precision of the pass, into ``tiles``: scenario blocks of
+    ``tile_width`` columns, each ``n_instruments x tile_width`` and contiguous, all of
+    them up front where ``tiles`` has room, else one at a time into its start (then
+    ``group`` must cover every chunk). The segments go by groups of ``group`` chunks of
+    ``chunk`` segments, each group through every tile before the next: a group's rows,
+    thresholds and positions stay in the shared cache from tile to tile, and each tile
+    in a core's own cache while the group's chunks pass over it.
     """
     n_instruments, n_scenarios = pnl.shape
     n_seg = offsets.size - 1
@@ -623,33 +624,39 @@ def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # ty
         for j in range(kp):
             top_value[g * kp + j] = -np.inf
             top_index[g * kp + j] = -1
-    for i in prange(n_instruments):
-        for b0 in range(0, n_scenarios, tile_width):
-            copy_row(pnl, tiles[b0 * n_instruments:], i, tile_width, b0,
-                     min(tile_width, n_scenarios - b0))
+    # every tile copied up front where ``tiles`` holds them all, else one at a time
+    held = tiles.size >= n_instruments * tile_width * ((n_scenarios - 1) // tile_width + 1)
+    if held:
+        for i in prange(n_instruments):
+            for b0 in range(0, n_scenarios, tile_width):
+                copy_row(pnl, tiles[b0 * n_instruments:], i, tile_width, b0,
+                         min(tile_width, n_scenarios - b0))
     for c0 in range(0, n_chunk, group):
         for b0 in range(0, n_scenarios, tile_width):
+            if not held:
+                for i in prange(n_instruments):
+                    copy_row(pnl, tiles, i, tile_width, b0, min(tile_width, n_scenarios - b0))
             for c in prange(c0, min(n_chunk, c0 + group)):
                 slot = _thread_id()
                 g0 = c * chunk
-                _chunk_pass(tiles, tile_width, b0, n_scenarios, n_instruments, offsets,
-                            instrument, quantity, weights, weighted, k, rank, part_width,
-                            g0, min(n_seg, g0 + chunk), bufs[slot], hits_all[slot],
-                            scales[slot], part_scales[slot], part_masks[slot], threshold,
-                            top_value, top_index, kp)
+                _chunk_pass(tiles, tile_width, b0 * n_instruments if held else 0, b0,
+                            n_scenarios, offsets, instrument, quantity, weights, weighted, k,
+                            rank, part_width, g0, min(n_seg, g0 + chunk), bufs[slot],
+                            hits_all[slot], scales[slot], part_scales[slot], part_masks[slot],
+                            threshold, top_value, top_index, kp)
 
 
 @njit(cache=True)
-def _chunk_pass(tiles, tile_width, b0, n_scenarios, n_instruments, offsets,  # type: ignore[no-untyped-def]
+def _chunk_pass(tiles, tile_width, at, b0, n_scenarios, offsets,  # type: ignore[no-untyped-def]
                 instrument, quantity, weights, weighted, k, rank, part_width, g0, g1, buf,
                 hits, scale, part_scale, part_mask, threshold, top_value, top_index, kp):
     """Run segments ``g0 <= g < g1`` over the tile of scenarios from ``b0``.
 
-    Each merge group of the tile is accumulated (:func:`accumulate_chunk`), then its
-    hits merged into the rows (:func:`segment_topk` gives the arguments' meaning).
+    The tile starts at ``tiles[at]``. Each merge group of it is accumulated
+    (:func:`accumulate_chunk`), then its hits merged into the rows (:func:`segment_topk`
+    gives the arguments' meaning).
     """
     bw = min(tile_width, n_scenarios - b0)
-    at = b0 * n_instruments  # where the tile starts: b0 / tile_width tiles in
     for m0 in range(0, bw, MERGE_WIDTH):
         mw = min(MERGE_WIDTH, bw - m0)
         s0 = b0 + m0

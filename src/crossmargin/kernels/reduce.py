@@ -77,6 +77,9 @@ MAX_TILE_WIDTH = 256
 #: Bytes of top-k rows, thresholds and positions a group of chunks of the segment pass
 #: holds (:func:`~crossmargin.kernels._engine.segment_topk`).
 GROUP_BYTES = 8 * 2**20
+#: Largest tiled copy of ``pnl`` the segment pass makes; beyond, it copies one tile at a
+#: time and runs every chunk over it (no groups).
+TILES_BYTES = 256 * 2**20
 #: Target size in bytes of the float64 tile from which the exact pass recomputes.
 EXACT_TILE_BYTES = 8 * 2**20
 
@@ -468,19 +471,23 @@ def _segment_pass(pnl: FloatArray, positions: Positions, weights: FloatArray, we
                   top_index: npt.NDArray[np.int32], tile_width: int, chunk: int) -> None:
     """Fill the top-k rows with :func:`segment_topk`, in the precision of ``quantity``.
 
-    Allocates the pass's tiles (all of ``pnl``, in that precision) and sizes its groups
-    of chunks to about ``GROUP_BYTES`` of rows, thresholds and positions.
+    Allocates the pass's tiles (all of ``pnl``, in that precision, up to ``TILES_BYTES``;
+    beyond, one tile) and sizes its groups of chunks to about ``GROUP_BYTES`` of rows,
+    thresholds and positions (one group with one tile).
     """
     n_instruments, n_scenarios = pnl.shape
     n_seg = positions.offsets.size - 1
-    n_tiles = -(-n_scenarios // tile_width)
+    n_chunk = -(-n_seg // chunk)
     single = positions.quantity.dtype == np.float32
-    size = max(1, n_instruments) * tile_width * n_tiles
-    tiles = aligned_empty(size // 2 + 1).view(np.float32) if single else aligned_empty(size)
+    size = max(1, n_instruments) * tile_width * -(-n_scenarios // tile_width)
     kp = top_value.size // max(1, n_seg)
     per_segment = (kp * (top_value.itemsize + 4) + 16
                    + positions.quantity.size / max(1, n_seg) * (4 + positions.quantity.itemsize))
     group = max(1, int(GROUP_BYTES // (chunk * per_segment)))
+    if size * positions.quantity.itemsize > TILES_BYTES:  # one tile at a time, one group
+        size = max(1, n_instruments) * tile_width
+        group = max(1, n_chunk)
+    tiles = aligned_empty(size // 2 + 1).view(np.float32) if single else aligned_empty(size)
     threshold = np.empty(n_seg, dtype=np.float64)
     segment_topk(pnl, positions.offsets, positions.instrument, positions.quantity, weights,
                  weighted, k, tiles, tile_width, acc_width(single), chunk, group, _slots(),
