@@ -619,11 +619,10 @@ def segment_topk(pnl, offsets, instrument, quantity, weights, weighted, k,  # ty
     part_masks = np.empty((n_slots, MERGE_WIDTH), dtype=tiles.dtype)
     hits_all = np.empty((n_slots, chunk), dtype=np.int64)
     scales = np.empty((n_slots, MERGE_WIDTH), dtype=top_value.dtype)
-    for g in prange(n_seg):
-        threshold[g] = -np.inf
-        for j in range(kp):
-            top_value[g * kp + j] = -np.inf
-            top_index[g * kp + j] = -1
+    threshold[:] = -np.inf
+    for x in prange(top_value.size):
+        top_value[x] = -np.inf
+        top_index[x] = -1
     # every tile copied up front where ``tiles`` holds them all, else one at a time
     held = tiles.size >= n_instruments * tile_width * ((n_scenarios - 1) // tile_width + 1)
     if held:

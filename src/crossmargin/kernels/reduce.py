@@ -112,9 +112,9 @@ PRECISIONS = ("auto", "mixed", "double")
 #: Largest ``k`` for which ``"auto"`` takes the mixed pass: the filter's ``k + 1`` worst
 #: scenarios fill one vector of 16 float32 slots. Measured with ``crossmargin bench
 #: kernel``'s book (1,000,000 accounts x 10 positions x 1,000 scenarios, 2 cores, Xeon
-#: with 2 MiB L2 per core): expected shortfall with k = 10 in 0.77-0.84 s mixed against
-#: 1.20-1.22 s in float64, k = 15 0.91 against 1.40 s; at k = 25 float64 wins (2.07
-#: against 2.36 s).
+#: with 2 MiB L2 per core): expected shortfall with k = 10 in 0.69-0.70 s mixed against
+#: 1.21-1.22 s in float64, k = 15 0.82 against 1.35-1.38 s; at k = 25 within 5% (1.94-2.01
+#: against 2.07 s), and at k = 50 float64 won (3.2 against 3.8 s).
 MIXED_MAX_K = 15
 #: Slots of the filter's float32 rows (one 16-lane vector): for ``k + 1`` up to this.
 SINGLE_ROW = 16
