@@ -66,7 +66,9 @@ __all__ = [
     "merge_hits_16",
     "reduce_many",
     "reduce_one",
+    "row_abs_max",
     "segment_topk",
+    "to_single",
     "vector_losses",
     "vector_topk",
 ]
@@ -708,6 +710,30 @@ def _merge_row(top_value, top_index, kp, g, buf, base, bits, scale, s0, k, t):  
             insert_sorted(top_value, top_index, row, n_vec, x, s0 + s)
             t = top_value[row + k - 1]
     return t
+
+
+@njit(parallel=True, cache=True)
+def row_abs_max(pnl):  # type: ignore[no-untyped-def]
+    """Return ``max_s |pnl[i, s]|`` for each row ``i`` (the bound's ``M_i``)."""
+    n_instruments, n_scenarios = pnl.shape
+    out = np.empty(n_instruments)
+    for i in prange(n_instruments):
+        m = 0.0
+        for s in range(n_scenarios):
+            m = max(m, abs(pnl[i, s]))
+        out[i] = m
+    return out
+
+
+@njit(parallel=True, cache=True)
+def to_single(quantity, out):  # type: ignore[no-untyped-def]
+    """Round ``quantity`` to float32 into ``out``; return ``max |quantity|`` (0 if empty)."""
+    top = 0.0
+    for p in prange(quantity.size):
+        q = quantity[p]
+        out[p] = q
+        top = max(top, abs(q))
+    return top
 
 
 #: Unit roundoff of float32 and float64, and float32's smallest subnormal.

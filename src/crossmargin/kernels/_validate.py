@@ -29,8 +29,9 @@ class Positions(NamedTuple):
     """(n_seg + 1,) int64 CSR offsets."""
     instrument: npt.NDArray[np.int32]
     """(n_pos,) int32 row of ``pnl``."""
-    quantity: FloatArray
-    """(n_pos,) float64 quantity (the caller's array when already float64)."""
+    quantity: npt.NDArray[np.floating]
+    """(n_pos,) float64 quantity (the caller's array when already float64); float32 for
+    the mixed pass's filter."""
 
 
 def _first(mask: npt.NDArray[np.bool_]) -> int:

@@ -50,7 +50,9 @@ from crossmargin.kernels._engine import (
     exact_rows,
     filter_bounds,
     finish,
+    row_abs_max,
     segment_topk,
+    to_single,
 )
 from crossmargin.kernels._validate import Positions, check_pnl, check_positions, int_vector
 
@@ -522,12 +524,13 @@ def _mixed_rows(pnl: FloatArray, positions: Positions, p: _Plan, tile_width: int
     """
     n_instruments, n_scenarios = pnl.shape
     # max |pnl| per row without an |pnl|-sized temporary
-    row_max = np.maximum(pnl.max(axis=1), -pnl.min(axis=1)) if n_instruments else np.zeros(0)
+    row_max = row_abs_max(pnl)
     quantity = positions.quantity
+    quantity32 = np.empty(quantity.size, dtype=np.float32)
+    quantity_max = to_single(quantity, quantity32)
     weights = p.weights[p.weights != 0.0]
     low, high = FILTER_WEIGHTS
-    if (row_max.size and row_max.max() >= FILTER_RANGE) or (
-            quantity.size and max(quantity.max(), -quantity.min()) >= FILTER_RANGE) or (
+    if (row_max.size and row_max.max() >= FILTER_RANGE) or quantity_max >= FILTER_RANGE or (
             weights.size and not low <= weights.min() <= weights.max() <= high):
         return _double_rows(pnl, positions, p, tile_width, chunk)
     offsets = positions.offsets
@@ -544,10 +547,10 @@ def _mixed_rows(pnl: FloatArray, positions: Positions, p: _Plan, tile_width: int
         filter_value = aligned_empty(n_seg * filter_stride)
     filter_index = np.empty(n_seg * filter_stride, dtype=np.int32)
     filter_positions = Positions(offsets=offsets, instrument=positions.instrument,
-                                 quantity=quantity.astype(np.float32))
+                                 quantity=quantity32)
     _segment_pass(pnl, filter_positions, p.weights, p.weighted, k1, filter_value, filter_index,
                   tile_width, chunk)
-    del filter_positions
+    del filter_positions, quantity32
     bound = np.empty(n_seg, dtype=np.float64)
     w_max = float(p.weights.max()) if p.weighted else 1.0
     filter_bounds(row_max, offsets, positions.instrument, quantity, w_max, bound)
