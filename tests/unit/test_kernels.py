@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from unittest.mock import patch
 
 import numpy as np
@@ -358,9 +359,17 @@ def test_mixed_precision_settles_from_pnl_or_tiles(direct: int, tile_bytes: int)
             assert_same(*_both(book.kwargs(), reduction))
 
 
-def test_shared_cache_size_is_a_byte_count() -> None:
-    size = reduce_module.shared_cache_bytes()
-    assert isinstance(size, int) and size >= 0
+def test_shared_cache_size_is_the_highest_level(tmp_path: Path) -> None:
+    """The last-level cache as Linux reports it; unreadable entries are skipped."""
+    for index, (level, size) in enumerate([("1", "48K"), ("2", "2048K"), ("3", "260M"),
+                                           ("x", "1G"), ("4", "big")]):
+        entry = tmp_path / f"index{index}"
+        entry.mkdir()
+        (entry / "level").write_text(f"{level}\n")
+        (entry / "size").write_text(f"{size}\n")
+    (tmp_path / "index9").mkdir()  # no files
+    assert reduce_module.shared_cache_bytes(tmp_path) == 260 * 2**20
+    assert reduce_module.shared_cache_bytes(tmp_path / "absent") == 0
 
 
 def test_mixed_precision_falls_back_where_the_kth_loss_ties() -> None:

@@ -179,9 +179,6 @@ def _accumulate_chunk(
         suffix = f"v{elem_lanes}f{32 if single else 64}"
         fmuladd = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(evec, [evec, evec, evec]), f"llvm.fmuladd.{suffix}")
-        popcount = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.IntType(elem_lanes), [ir.IntType(elem_lanes)]),
-            f"llvm.ctpop.i{elem_lanes}")
         prefetch = cgutils.get_or_insert_function(
             builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
             "llvm.prefetch.p0i8")
@@ -230,24 +227,14 @@ def _accumulate_chunk(
             level = masked
             while len(level) * elem_lanes > BOUND_GROUPS:
                 level = [vmax(level[2 * i], level[2 * i + 1]) for i in range(len(level) // 2)]
-            if len(level) == 1:  # one vector: sort it (a bitonic network), pick a lane
-                ordered = sorted_down(level[0])
-                return builder.extract_element(ordered, builder.trunc(
-                    builder.sub(rank_v, const(1)), i32))
-            maxima = [builder.extract_element(v, ir.Constant(i32, lane))
-                      for v in level for lane in range(elem_lanes)]
-            out = ir.Constant(elem, float("-inf"))
-            for m in maxima:
-                m_vec = splat_of(m, evec)
-                count = const(0)
-                for v in level:
-                    ge = builder.bitcast(builder.fcmp_ordered(">=", v, m_vec),
-                                         ir.IntType(elem_lanes))
-                    count = builder.add(count, builder.zext(builder.call(popcount, [ge]), intp))
-                ranked = builder.icmp_signed(">=", count, rank_v)
-                out = builder.select(builder.and_(ranked, builder.fcmp_ordered(">", m, out)),
-                                     m, out)
-            return out
+            while len(level) > 1:  # the maxima side by side in one vector
+                width = 2 * level[0].type.count
+                level = [builder.shuffle_vector(level[2 * i], level[2 * i + 1], ir.Constant(
+                    ir.VectorType(i32, width), list(range(width))))
+                    for i in range(len(level) // 2)]
+            ordered = sorted_down(level[0])
+            return builder.extract_element(ordered, builder.trunc(builder.sub(rank_v, const(1)),
+                                                                   i32))
 
         def lowered(x: Any) -> Any:
             """Return a float32 below ``x - 2**-20 |x|`` (float64 ``x``; -inf stays -inf)."""

@@ -86,13 +86,14 @@ TILES_BYTES = 256 * 2**20
 EXACT_TILE_BYTES = 8 * 2**20
 
 
-def shared_cache_bytes() -> int:
+def shared_cache_bytes(root: Path = Path("/sys/devices/system/cpu/cpu0/cache")) -> int:
     """Return the size of the machine's last-level cache in bytes, 0 where not reported.
 
-    Read from Linux's ``/sys/devices/system/cpu/cpu0/cache``: the largest level's size.
+    Read from Linux's ``root``: the size of the highest level among its ``index*``
+    entries (``level`` and ``size`` files, sizes as ``48K``, ``2048K`` or ``2M``).
     """
     found = {}
-    for entry in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
+    for entry in root.glob("index*"):
         try:
             level = int((entry / "level").read_text())
             size = (entry / "size").read_text().strip()
@@ -523,7 +524,6 @@ def _mixed_rows(pnl: FloatArray, positions: Positions, p: _Plan, tile_width: int
     bit.
     """
     n_instruments, n_scenarios = pnl.shape
-    # max |pnl| per row without an |pnl|-sized temporary
     row_max = row_abs_max(pnl)
     quantity = positions.quantity
     quantity32 = np.empty(quantity.size, dtype=np.float32)
