@@ -38,9 +38,17 @@ def test_bench_kernel_json() -> None:
 
 def test_bench_kernel_table() -> None:
     result = runner.invoke(bench_app, ["kernel", *TINY, "--reduction", "wmax",
-                                       "--format", "table"])
+                                       "--repeats", "2", "--format", "table"])
     assert result.exit_code == 0, result.stderr
     assert "fraction_of_limit" in result.stdout and "wmax" in result.stdout
+
+
+def test_bench_kernel_repeats() -> None:
+    result = runner.invoke(app, ["bench", "kernel", *TINY, "--repeats", "4"])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert len(doc["kernel_runs_seconds"]) == 4
+    assert doc["seconds"] == min(doc["kernel_runs_seconds"])
 
 
 @pytest.mark.parametrize(("reduction", "k"), [("max", 1), ("var", 10)])
@@ -57,6 +65,8 @@ def test_bench_kernel_bad_options() -> None:
     result = runner.invoke(app, ["bench", "kernel", "--reduction", "mean"])
     assert result.exit_code == 2
     result = runner.invoke(app, ["bench", "kernel", "--accounts", "0"])
+    assert result.exit_code == 2
+    result = runner.invoke(app, ["bench", "kernel", "--repeats", "0"])
     assert result.exit_code == 2
 
 

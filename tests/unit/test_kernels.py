@@ -351,11 +351,14 @@ def test_mixed_precision_equals_double_on_many_segments(reduction: Reduction) ->
 @pytest.mark.parametrize(("direct", "tile_bytes"),
                          [(2**62, 2**62), (0, 8 * 80 * 150), (0, 8 * 80 * 7)])
 def test_mixed_precision_settles_from_pnl_or_tiles(direct: int, tile_bytes: int) -> None:
-    """The float64 settle reads pnl in place, or tiles of 150 or 7 scenarios."""
+    """The float64 settle reads pnl in place, or tiles of 150 or 7 scenarios.
+
+    At k = 70 a row's scenarios are tested against a tile in two mask words.
+    """
     book = make_book(8, n_seg=3000, n_inst=80, n_scen=300, max_pos=12)
     with patch.object(reduce_module, "EXACT_DIRECT_BYTES", direct), \
             patch.object(reduce_module, "EXACT_TILE_BYTES", tile_bytes):
-        for reduction in (ExpectedShortfall(k=10), _ODD_WEIGHTS):
+        for reduction in (ExpectedShortfall(k=10), ExpectedShortfall(k=70), _ODD_WEIGHTS):
             assert_same(*_both(book.kwargs(), reduction))
 
 

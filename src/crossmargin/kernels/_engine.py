@@ -48,6 +48,7 @@ __all__ = [
     "MODE_MEAN",
     "MODE_TOP",
     "PREFETCH_DISTANCE",
+    "SETTLE_PREFETCH",
     "acc_width",
     "accumulate_chunk",
     "add_row",
@@ -83,6 +84,10 @@ _LANES = 4
 BOUND_GROUPS = 16
 #: How many positions ahead the tile row is prefetched.
 PREFETCH_DISTANCE = 16
+#: How many segments ahead the float64 settle prefetches its tile entries.
+SETTLE_PREFETCH = 8
+#: Scenarios of a settle row tested against a tile at once (bits of one mask word).
+_HIT_WORD = 63
 _LINE_BYTES = 64
 
 
@@ -345,6 +350,27 @@ def _lowest_bit(typingctx: Any, word: Any) -> Any:
 
 
 @intrinsic
+def _prefetch(typingctx: Any, arr: Any, index: Any) -> Any:
+    """Prefetch the cache line of ``arr[index]`` (1-d array, no bounds check) for reading."""
+    if not isinstance(arr, types.Array) or arr.ndim != 1 or not isinstance(index, types.Integer):
+        return None
+    sig = types.void(arr, index)
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        data = context.make_array(signature.args[0])(context, builder, args[0]).data
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+            "llvm.prefetch.p0i8")
+        address = builder.bitcast(builder.gep(data, [args[1]]), i8p)
+        builder.call(fn, [address, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
+
+
+@intrinsic
 def _insert_sorted(typingctx: Any, values: Any, index: Any, base: Any, n_vec: Any, x: Any,
                   s: Any) -> Any:
     """Insert ``(x, s)`` into a decreasing row of ``4 * n_vec`` values at ``values[base:]``.
@@ -550,6 +576,7 @@ merge_hits_16 = _make_merge(1, 16)
 accumulate_chunk: Any = _accumulate_chunk
 fmuladd: Any = _fmuladd
 lowest_bit: Any = _lowest_bit
+prefetch: Any = _prefetch
 insert_sorted: Any = _insert_sorted
 
 MODE_TOP = 0
@@ -840,7 +867,8 @@ def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound, 
     With ``tile_width >= n_scenarios`` the losses are read from ``pnl`` itself in one
     pass over the segments (``tile`` unused: the caller's choice where ``pnl`` fits the
     shared cache); otherwise from scenario tiles of ``tile_width`` columns copied into
-    ``tile``, one pass per tile.
+    ``tile``, one pass per tile (:func:`_tile_sums`), the entries of the segment
+    ``SETTLE_PREFETCH`` ahead prefetched.
 
     Notes
     -----
@@ -886,22 +914,48 @@ def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound, 
         for i in prange(n_instruments):
             copy_row(pnl, tile, i, tile_width, b0, bw)
         for g in prange(n_seg):
-            if fallback[g]:
-                continue
-            out = g * kq
-            p0 = offsets[g]
-            p1 = offsets[g + 1]
-            for j in range(k):
-                s = out_index[out + j]
-                if s < b0 or s >= b0 + bw:
-                    continue
-                acc = 0.0
-                for p in range(p0, p1):
-                    acc = fmuladd(quantity[p], tile[instrument[p] * tile_width + s - b0], acc)
-                out_value[out + j] = (-weights[s] if weighted else -1.0) * acc
+            ahead = g + SETTLE_PREFETCH
+            if ahead < n_seg and not fallback[ahead]:
+                _tile_sums(tile, tile_width, b0, bw, offsets, instrument, quantity, weights,
+                           weighted, k, out_value, out_index, ahead * kq, ahead, False)
+            if not fallback[g]:
+                _tile_sums(tile, tile_width, b0, bw, offsets, instrument, quantity, weights,
+                           weighted, k, out_value, out_index, g * kq, g, True)
     for g in prange(n_seg):
         if not fallback[g]:
             _settle_row(out_value, out_index, g * kq, k, kq)
+
+
+@njit(cache=True, inline="always")
+def _tile_sums(tile, tile_width, b0, bw, offsets, instrument, quantity, weights,  # type: ignore[no-untyped-def]
+               weighted, k, out_value, out_index, out, g, write):
+    """Sum segment ``g``'s row scenarios that fall in the tile (or prefetch their entries).
+
+    The scenarios ``s = out_index[out + j]`` with ``b0 <= s < b0 + bw`` (one unsigned
+    compare each, into a bit mask of ``_HIT_WORD`` at a time: no branch per scenario)
+    get ``out_value[out + j] = -w_s sum_p q_p tile[i_p, s - b0]`` in storage order with
+    :func:`fmuladd`; with ``write`` False their tile entries are only prefetched (for
+    the segment ``SETTLE_PREFETCH`` ahead).
+    """
+    p0 = offsets[g]
+    p1 = offsets[g + 1]
+    for j0 in range(0, k, _HIT_WORD):
+        bits = 0
+        for j in range(j0, min(k, j0 + _HIT_WORD)):
+            if np.uint32(out_index[out + j] - b0) < np.uint32(bw):
+                bits |= 1 << (j - j0)
+        while bits != 0:
+            j = j0 + lowest_bit(bits)
+            bits &= bits - 1
+            s = out_index[out + j]
+            if not write:
+                for p in range(p0, p1):
+                    prefetch(tile, instrument[p] * tile_width + s - b0)
+                continue
+            acc = 0.0
+            for p in range(p0, p1):
+                acc = fmuladd(quantity[p], tile[instrument[p] * tile_width + s - b0], acc)
+            out_value[out + j] = (-weights[s] if weighted else -1.0) * acc
 
 
 @njit(parallel=True, cache=True)

@@ -110,6 +110,8 @@ def kernel(
     precision: Annotated[PrecisionName, typer.Option(
         help="auto, mixed (float32 filter settled in float64) or double; the results "
              "are the same bit for bit.")] = PrecisionName.AUTO,
+    repeats: Annotated[int, typer.Option(
+        min=1, help="Kernel runs (best reported; more on a noisy machine).")] = 3,
     output_format: FormatOption = BenchFormat.JSON,
 ) -> None:
     """Time the segment kernel on a seeded synthetic book; report against the limits.
@@ -123,7 +125,7 @@ def kernel(
                               instruments=instruments, reduction=reduction.value,
                               confidence=confidence, seed=seed,
                               baseline_accounts=baseline_accounts,
-                              precision=precision.value)
+                              precision=precision.value, repeats=repeats)
     _emit(report, output_format)
 
 
