@@ -586,12 +586,11 @@ class _Reader:
         shared = self.shared_legs
         legs = []
         for tag, number in _LEGS:
-            for leg in elem.findall(tag):
+            for j, leg in enumerate(elem.findall(tag), start=1):
                 text = leg.findtext
                 key = (tag, cc, text("cc"), text("rs"), text("i"), text(number))
                 found = shared.get(key)
                 if found is None:
-                    j = elem.findall(tag).index(leg) + 1
                     found = shared[key] = self.leg(key, f"{where}/{tag}[{j}]")
                 legs.append(found)
         v = self.values
