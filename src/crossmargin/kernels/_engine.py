@@ -65,6 +65,7 @@ __all__ = [
     "merge_hits_4",
     "merge_hits_8",
     "merge_hits_16",
+    "redo_rows",
     "reduce_many",
     "reduce_one",
     "row_abs_max",
@@ -88,6 +89,8 @@ PREFETCH_DISTANCE = 16
 SETTLE_PREFETCH = 8
 #: Scenarios of a settle row tested against a tile at once (bits of one mask word).
 _HIT_WORD = 63
+#: Row scenarios the settle sums in one sweep over a segment's positions.
+_SWEEP = 4
 _LINE_BYTES = 64
 
 
@@ -935,7 +938,9 @@ def _tile_sums(tile, tile_width, b0, bw, offsets, instrument, quantity, weights,
     compare each, into a bit mask of ``_HIT_WORD`` at a time: no branch per scenario)
     get ``out_value[out + j] = -w_s sum_p q_p tile[i_p, s - b0]`` in storage order with
     :func:`fmuladd`; with ``write`` False their tile entries are only prefetched (for
-    the segment ``SETTLE_PREFETCH`` ahead).
+    the segment ``SETTLE_PREFETCH`` ahead). Up to ``_SWEEP`` scenarios share one sweep
+    over the positions, in independent chains; a sweep with fewer repeats its first
+    scenario (the same sum, written twice).
     """
     p0 = offsets[g]
     p1 = offsets[g + 1]
@@ -945,17 +950,95 @@ def _tile_sums(tile, tile_width, b0, bw, offsets, instrument, quantity, weights,
             if np.uint32(out_index[out + j] - b0) < np.uint32(bw):
                 bits |= 1 << (j - j0)
         while bits != 0:
-            j = j0 + lowest_bit(bits)
+            ja = lowest_bit(bits)
             bits &= bits - 1
-            s = out_index[out + j]
+            jb = _next_hit(bits, ja)
+            bits &= bits - 1
+            jc = _next_hit(bits, ja)
+            bits &= bits - 1
+            jd = _next_hit(bits, ja)
+            bits &= bits - 1
+            sa = out_index[out + j0 + ja]
+            sb = out_index[out + j0 + jb]
+            sc = out_index[out + j0 + jc]
+            sd = out_index[out + j0 + jd]
+            # unsigned offsets (every one in range): no negative-index wrapping per read
+            ca = np.uint64(sa - b0)
+            cb = np.uint64(sb - b0)
+            cc = np.uint64(sc - b0)
+            cd = np.uint64(sd - b0)
             if not write:
                 for p in range(p0, p1):
-                    prefetch(tile, instrument[p] * tile_width + s - b0)
+                    at = np.uint64(instrument[np.uint64(p)]) * np.uint64(tile_width)
+                    prefetch(tile, at + ca)
+                    prefetch(tile, at + cb)
+                    prefetch(tile, at + cc)
+                    prefetch(tile, at + cd)
                 continue
-            acc = 0.0
+            xa = xb = xc = xd = 0.0
             for p in range(p0, p1):
-                acc = fmuladd(quantity[p], tile[instrument[p] * tile_width + s - b0], acc)
-            out_value[out + j] = (-weights[s] if weighted else -1.0) * acc
+                up = np.uint64(p)
+                q = quantity[up]
+                at = np.uint64(instrument[up]) * np.uint64(tile_width)
+                xa = fmuladd(q, tile[at + ca], xa)
+                xb = fmuladd(q, tile[at + cb], xb)
+                xc = fmuladd(q, tile[at + cc], xc)
+                xd = fmuladd(q, tile[at + cd], xd)
+            out_value[out + j0 + ja] = (-weights[sa] if weighted else -1.0) * xa
+            out_value[out + j0 + jb] = (-weights[sb] if weighted else -1.0) * xb
+            out_value[out + j0 + jc] = (-weights[sc] if weighted else -1.0) * xc
+            out_value[out + j0 + jd] = (-weights[sd] if weighted else -1.0) * xd
+
+
+@njit(cache=True, inline="always")
+def _next_hit(bits, first):  # type: ignore[no-untyped-def]
+    """Return the lowest set bit of ``bits``, ``first`` where none (branch-free)."""
+    j = lowest_bit(bits | (1 << _HIT_WORD))
+    return j if j < _HIT_WORD else first
+
+
+@njit(parallel=True, cache=True)
+def redo_rows(pnl, offsets, instrument, quantity, weights, weighted, k, redo, n_slots,  # type: ignore[no-untyped-def]
+              top_value, top_index):
+    """Recompute the rows of segments ``redo`` in float64 straight from ``pnl``.
+
+    For each ``g = redo[r]``, its whole loss row ``L_s = -w_s sum_p q_p pnl[i_p, s]``
+    (storage order, :func:`fmuladd`: the segment pass's sums bit for bit) in a per-thread
+    buffer (``n_slots`` at least the number of threads), then its top-k into row ``g`` of
+    ``top_value``/``top_index`` in the merges' order (decreasing, ties by increasing
+    scenario; slots ``k`` onwards emptied). The mixed pass's route for the few segments
+    its float32 filter cannot settle: no tiled copy of ``pnl``.
+    """
+    n_scenarios = pnl.shape[1]
+    n_seg = offsets.size - 1
+    kq = top_value.size // max(1, n_seg)
+    losses = np.empty((n_slots, n_scenarios))
+    for r in prange(redo.size):
+        loss = losses[_thread_id()]
+        g = redo[r]
+        for s in range(n_scenarios):
+            loss[s] = 0.0
+        for p in range(offsets[g], offsets[g + 1]):
+            q = quantity[p]
+            i = instrument[p]
+            for s in range(n_scenarios):
+                loss[s] = fmuladd(q, pnl[i, s], loss[s])
+        row = g * kq
+        for j in range(kq):
+            top_value[row + j] = -np.inf
+            top_index[row + j] = -1
+        t = -np.inf
+        for s in range(n_scenarios):
+            x = (-weights[s] if weighted else -1.0) * loss[s]
+            if x > t:
+                j = k - 1
+                while j > 0 and top_value[row + j - 1] < x:
+                    top_value[row + j] = top_value[row + j - 1]
+                    top_index[row + j] = top_index[row + j - 1]
+                    j -= 1
+                top_value[row + j] = x
+                top_index[row + j] = s
+                t = top_value[row + k - 1]
 
 
 @njit(parallel=True, cache=True)

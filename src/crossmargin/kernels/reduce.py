@@ -50,6 +50,7 @@ from crossmargin.kernels._engine import (
     exact_rows,
     filter_bounds,
     finish,
+    redo_rows,
     row_abs_max,
     segment_topk,
     to_single,
@@ -84,6 +85,10 @@ GROUP_BYTES = 8 * 2**20
 TILES_BYTES = 256 * 2**20
 #: Target size in bytes of the float64 tile from which the exact pass recomputes.
 EXACT_TILE_BYTES = 8 * 2**20
+#: The segments the mixed pass cannot settle are recomputed from ``pnl`` row by row
+#: (:func:`~crossmargin.kernels._engine.redo_rows`) while that reads at most this many
+#: times ``pnl``'s entries; beyond, by the tiled float64 pass.
+REDO_DIRECT_READS = 4
 
 
 def shared_cache_bytes(root: Path = Path("/sys/devices/system/cpu/cpu0/cache")) -> int:
@@ -564,8 +569,11 @@ def _mixed_rows(pnl: FloatArray, positions: Positions, p: _Plan, tile_width: int
                bound, tile, width, filter_value, filter_index, top_value, top_index, fallback)
     del tile, filter_value, filter_index
     redo = np.flatnonzero(fallback)
-    if redo.size:
-        counts = offsets[redo + 1] - offsets[redo]
+    counts = offsets[redo + 1] - offsets[redo]
+    if int(counts.sum()) * n_scenarios <= REDO_DIRECT_READS * pnl.size:
+        redo_rows(pnl, offsets, positions.instrument, quantity, p.weights, p.weighted, p.k,
+                  redo, _slots(), top_value, top_index)
+    elif redo.size:
         sub_offsets = np.zeros(redo.size + 1, dtype=np.int64)
         np.cumsum(counts, out=sub_offsets[1:])
         take = np.repeat(offsets[redo] - sub_offsets[:-1], counts) + np.arange(sub_offsets[-1])

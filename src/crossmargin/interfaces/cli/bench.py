@@ -112,6 +112,10 @@ def kernel(
              "are the same bit for bit.")] = PrecisionName.AUTO,
     repeats: Annotated[int, typer.Option(
         min=1, help="Kernel runs (best reported; more on a noisy machine).")] = 3,
+    keep_memory: Annotated[bool, typer.Option(
+        help="Let the allocator keep freed memory between runs (glibc mallopt), as a "
+             "long-running batch would; the first run pays for fresh memory either way."
+    )] = True,
     output_format: FormatOption = BenchFormat.JSON,
 ) -> None:
     """Time the segment kernel on a seeded synthetic book; report against the limits.
@@ -120,12 +124,15 @@ def kernel(
     scaled), the fraction of the machine's dense FLOP limit and the what-if latency.
     """
     from crossmargin.bench.kernel import run_kernel_bench
+    from crossmargin.core.memory import keep_freed_memory
 
+    kept = keep_freed_memory() if keep_memory else False
     report = run_kernel_bench(accounts=accounts, positions=positions, scenarios=scenarios,
                               instruments=instruments, reduction=reduction.value,
                               confidence=confidence, seed=seed,
                               baseline_accounts=baseline_accounts,
                               precision=precision.value, repeats=repeats)
+    report["keeps_freed_memory"] = kept
     _emit(report, output_format)
 
 
