@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import platform
+import sys
 
 import numpy as np
 import pytest
@@ -49,6 +51,17 @@ def test_bench_kernel_repeats() -> None:
     doc = json.loads(result.stdout)
     assert len(doc["kernel_runs_seconds"]) == 4
     assert doc["seconds"] == min(doc["kernel_runs_seconds"])
+
+
+def test_bench_kernel_memory_policy() -> None:
+    """The allocator policy is reported: kept by default (glibc), not with the flag off."""
+    result = runner.invoke(app, ["bench", "kernel", *TINY, "--no-keep-memory"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["keeps_freed_memory"] is False
+    result = runner.invoke(app, ["bench", "kernel", *TINY])
+    assert result.exit_code == 0, result.stderr
+    glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert json.loads(result.stdout)["keeps_freed_memory"] is glibc
 
 
 @pytest.mark.parametrize(("reduction", "k"), [("max", 1), ("var", 10)])
