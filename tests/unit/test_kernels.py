@@ -377,7 +377,7 @@ def test_shared_cache_size_is_the_highest_level(tmp_path: Path) -> None:
 
 def test_mixed_precision_falls_back_where_the_kth_loss_ties() -> None:
     """Identical scenario columns tie at every rank: no float32 bound can separate the
-    k-th loss from the next, so these segments are settled by the float64 pass."""
+    k-th loss from the next, so these segments are redone in float64."""
     rng = np.random.default_rng(4)
     pnl = np.repeat(rng.standard_normal((6, 20)), 5, axis=1)  # each column five times
     offsets = np.array([0, 3, 3, 6], dtype=np.int64)

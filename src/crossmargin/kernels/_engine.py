@@ -89,8 +89,6 @@ PREFETCH_DISTANCE = 16
 SETTLE_PREFETCH = 8
 #: Scenarios of a settle row tested against a tile at once (bits of one mask word).
 _HIT_WORD = 63
-#: Row scenarios the settle sums in one sweep over a segment's positions.
-_SWEEP = 4
 _LINE_BYTES = 64
 
 
@@ -938,7 +936,7 @@ def _tile_sums(tile, tile_width, b0, bw, offsets, instrument, quantity, weights,
     compare each, into a bit mask of ``_HIT_WORD`` at a time: no branch per scenario)
     get ``out_value[out + j] = -w_s sum_p q_p tile[i_p, s - b0]`` in storage order with
     :func:`fmuladd`; with ``write`` False their tile entries are only prefetched (for
-    the segment ``SETTLE_PREFETCH`` ahead). Up to ``_SWEEP`` scenarios share one sweep
+    the segment ``SETTLE_PREFETCH`` ahead). Up to four scenarios share one sweep
     over the positions, in independent chains; a sweep with fewer repeats its first
     scenario (the same sum, written twice).
     """
@@ -1005,9 +1003,10 @@ def redo_rows(pnl, offsets, instrument, quantity, weights, weighted, k, redo, n_
     For each ``g = redo[r]``, its whole loss row ``L_s = -w_s sum_p q_p pnl[i_p, s]``
     (storage order, :func:`fmuladd`: the segment pass's sums bit for bit) in a per-thread
     buffer (``n_slots`` at least the number of threads), then its top-k into row ``g`` of
-    ``top_value``/``top_index`` in the merges' order (decreasing, ties by increasing
-    scenario; slots ``k`` onwards emptied). The mixed pass's route for the few segments
-    its float32 filter cannot settle: no tiled copy of ``pnl``.
+    ``top_value``/``top_index`` by :func:`vector_topk`, in the merges' order
+    (decreasing, ties by increasing scenario; slots ``k`` onwards emptied). The mixed
+    pass's route for the few segments its float32 filter cannot settle: no tiled copy
+    of ``pnl``.
     """
     n_scenarios = pnl.shape[1]
     n_seg = offsets.size - 1
@@ -1023,22 +1022,14 @@ def redo_rows(pnl, offsets, instrument, quantity, weights, weighted, k, redo, n_
             i = instrument[p]
             for s in range(n_scenarios):
                 loss[s] = fmuladd(q, pnl[i, s], loss[s])
+        for s in range(n_scenarios):  # the loss: exactly -1 x the sum, as the pass's scale
+            loss[s] = -loss[s]
         row = g * kq
-        for j in range(kq):
+        vector_topk(loss, pnl, -1, 0.0, weights, weighted, k, top_value[row:row + k],
+                    top_index[row:row + k])
+        for j in range(k, kq):
             top_value[row + j] = -np.inf
             top_index[row + j] = -1
-        t = -np.inf
-        for s in range(n_scenarios):
-            x = (-weights[s] if weighted else -1.0) * loss[s]
-            if x > t:
-                j = k - 1
-                while j > 0 and top_value[row + j - 1] < x:
-                    top_value[row + j] = top_value[row + j - 1]
-                    top_index[row + j] = top_index[row + j - 1]
-                    j -= 1
-                top_value[row + j] = x
-                top_index[row + j] = s
-                t = top_value[row + k - 1]
 
 
 @njit(parallel=True, cache=True)

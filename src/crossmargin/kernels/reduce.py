@@ -570,7 +570,7 @@ def _mixed_rows(pnl: FloatArray, positions: Positions, p: _Plan, tile_width: int
     del tile, filter_value, filter_index
     redo = np.flatnonzero(fallback)
     counts = offsets[redo + 1] - offsets[redo]
-    if int(counts.sum()) * n_scenarios <= REDO_DIRECT_READS * pnl.size:
+    if redo.size and int(counts.sum()) * n_scenarios <= REDO_DIRECT_READS * pnl.size:
         redo_rows(pnl, offsets, positions.instrument, quantity, p.weights, p.weighted, p.k,
                   redo, _slots(), top_value, top_index)
     elif redo.size:
