@@ -144,17 +144,18 @@ def tied_cases(draw: st.DrawFn) -> Case:
     return case
 
 
-@given(st.one_of(cases(), tied_cases()), st.sampled_from(["direct", "tiles"]),
+@given(st.one_of(cases(), tied_cases()), st.sampled_from([0, 1, 3]),
        st.sampled_from(["rows", "pass"]))
-def test_precisions_agree_bit_for_bit(case: Case, exact_from: str, redo_by: str) -> None:
+def test_precisions_agree_bit_for_bit(case: Case, exact_tile: int, redo_by: str) -> None:
     """The float32 filter settled in float64 returns exactly what float64 alone does:
     values, drivers and tails (reduce_segments, precision; kernels._engine.exact_rows),
-    whether the settling pass reads pnl in place or from tiles of a few scenarios, and
-    whether the segments it cannot settle are redone row by row (redo_rows) or by the
-    float64 pass."""
-    direct = exact_from == "direct"
+    whether the settling pass reads pnl in place (``exact_tile`` 0) or from tiles of one
+    or three scenarios (lone and paired requests), and whether the segments it cannot
+    settle are redone row by row (redo_rows) or by the float64 pass."""
+    direct = exact_tile == 0
+    tile_bytes = 8 * max(1, case.pnl.shape[0]) * exact_tile
     with patch.object(reduce_module, "EXACT_DIRECT_BYTES", 2**62 if direct else 0), \
-            patch.object(reduce_module, "EXACT_TILE_BYTES", 2**62 if direct else 1), \
+            patch.object(reduce_module, "EXACT_TILE_BYTES", 2**62 if direct else tile_bytes), \
             patch.object(reduce_module, "REDO_DIRECT_READS", 2**62 if redo_by == "rows" else -1):
         for reduction in all_reductions(case):
             got = {precision: reduce_segments(

@@ -353,7 +353,8 @@ def test_mixed_precision_equals_double_on_many_segments(reduction: Reduction) ->
 def test_mixed_precision_settles_from_pnl_or_tiles(direct: int, tile_bytes: int) -> None:
     """The float64 settle reads pnl in place, or tiles of 150 or 7 scenarios.
 
-    At k = 70 a row's scenarios are tested against a tile in two mask words.
+    At k = 70 a 150-scenario tile holds dozens of a row's scenarios (settled two by
+    two); a 7-scenario tile holds few of them, many alone (paired with themselves).
     """
     book = make_book(8, n_seg=3000, n_inst=80, n_scen=300, max_pos=12)
     with patch.object(reduce_module, "EXACT_DIRECT_BYTES", direct), \

@@ -85,10 +85,8 @@ _LANES = 4
 BOUND_GROUPS = 16
 #: How many positions ahead the tile row is prefetched.
 PREFETCH_DISTANCE = 16
-#: How many segments ahead the float64 settle prefetches its tile entries.
+#: How many pairs of its request list ahead the float64 settle prefetches tile entries.
 SETTLE_PREFETCH = 8
-#: Scenarios of a settle row tested against a tile at once (bits of one mask word).
-_HIT_WORD = 63
 _LINE_BYTES = 64
 
 
@@ -852,7 +850,7 @@ def _settles(top_value, row, k, bound):  # type: ignore[no-untyped-def]
 
 @njit(parallel=True, cache=True)
 def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound,  # type: ignore[no-untyped-def]
-               tile, tile_width, top_value, top_index, out_value, out_index, fallback):
+               tile, tile_width, n_slots, top_value, top_index, out_value, out_index, fallback):
     """Turn each segment's filter row of ``k + 1`` losses into its exact float64 top-k row.
 
     Row ``g`` of ``top_value``/``top_index`` holds the ``k + 1`` largest filter losses
@@ -867,9 +865,13 @@ def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound, 
 
     With ``tile_width >= n_scenarios`` the losses are read from ``pnl`` itself in one
     pass over the segments (``tile`` unused: the caller's choice where ``pnl`` fits the
-    shared cache); otherwise from scenario tiles of ``tile_width`` columns copied into
-    ``tile``, one pass per tile (:func:`_tile_sums`), the entries of the segment
-    ``SETTLE_PREFETCH`` ahead prefetched.
+    shared cache). Otherwise they are summed from scenario tiles of ``tile_width``
+    columns copied into ``tile``, one tile at a time, as a list of requests: each
+    segment's row scenarios are paired by tile (:func:`_pair_requests`; a lone one is
+    paired with itself), each tile's pairs lie together, and a tile's pass runs over
+    its pairs only, two sums in one sweep over the segment's positions, the entries of
+    the pair ``SETTLE_PREFETCH`` ahead prefetched (:func:`_pair_sums`). ``n_slots``
+    (>= the number of threads) sizes the per-thread scratch of the pairing.
 
     Notes
     -----
@@ -884,6 +886,10 @@ def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound, 
     kp = top_value.size // max(1, n_seg)
     kq = out_value.size // max(1, n_seg)
     direct = tile_width >= n_scenarios
+    n_tiles = 1 if direct else (n_scenarios - 1) // tile_width + 1
+    # pairs[1 + t * n_seg + g]: the row scenarios of segment g in tile t, then (below)
+    # the start of each (tile, segment)'s pairs in the request list
+    pairs = np.zeros(0 if direct else n_tiles * n_seg + 1, dtype=np.int64)
     flat = pnl.reshape(-1)  # unsigned offsets into it: no negative-index wrapping
     for g in prange(n_seg):
         row = g * kp
@@ -894,6 +900,8 @@ def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound, 
         for j in range(k):
             out_index[out + j] = top_index[row + j]
         if not direct:
+            for j in range(k):
+                pairs[1 + _tile_of(out_index[out + j], tile_width) * n_seg + g] += 1
             continue
         # positions outer: the k sums are independent chains, each in storage order
         for j in range(k):
@@ -908,91 +916,111 @@ def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound, 
             s = out_index[out + j]
             out_value[out + j] *= -weights[s] if weighted else -1.0
         _settle_row(out_value, out_index, out, k, kq)
-    if direct:
+    if direct or n_seg == 0:
         return
-    for b0 in range(0, n_scenarios, tile_width):
+    for x in range(1, pairs.size):  # scenarios -> pairs, then their running total
+        pairs[x] = pairs[x - 1] + (pairs[x] + 1) // 2
+    bases = pairs[::n_seg].copy()  # each tile's first pair, then the total
+    total = bases[n_tiles]
+    req_seg = np.empty(total, dtype=np.int32)
+    req_a = np.empty(total, dtype=np.int32)
+    req_b = np.empty(total, dtype=np.int32)
+    _pair_requests(out_index, fallback, k, kq, tile_width, n_tiles, n_slots, pairs, req_seg,
+                   req_a, req_b)
+    for t in range(n_tiles):
+        b0 = t * tile_width
         bw = min(tile_width, n_scenarios - b0)
         for i in prange(n_instruments):
             copy_row(pnl, tile, i, tile_width, b0, bw)
-        for g in prange(n_seg):
-            ahead = g + SETTLE_PREFETCH
-            if ahead < n_seg and not fallback[ahead]:
-                _tile_sums(tile, tile_width, b0, bw, offsets, instrument, quantity, weights,
-                           weighted, k, out_value, out_index, ahead * kq, ahead, False)
-            if not fallback[g]:
-                _tile_sums(tile, tile_width, b0, bw, offsets, instrument, quantity, weights,
-                           weighted, k, out_value, out_index, g * kq, g, True)
+        r1 = bases[t + 1]
+        for r in prange(bases[t], r1):
+            ahead = r + SETTLE_PREFETCH
+            if ahead < r1:
+                _pair_sums(tile, tile_width, b0, offsets, instrument, quantity, weights,
+                           weighted, out_value, out_index, kq, req_seg[ahead], req_a[ahead],
+                           req_b[ahead], False)
+            _pair_sums(tile, tile_width, b0, offsets, instrument, quantity, weights, weighted,
+                       out_value, out_index, kq, req_seg[r], req_a[r], req_b[r], True)
     for g in prange(n_seg):
         if not fallback[g]:
             _settle_row(out_value, out_index, g * kq, k, kq)
 
 
 @njit(cache=True, inline="always")
-def _tile_sums(tile, tile_width, b0, bw, offsets, instrument, quantity, weights,  # type: ignore[no-untyped-def]
-               weighted, k, out_value, out_index, out, g, write):
-    """Sum segment ``g``'s row scenarios that fall in the tile (or prefetch their entries).
+def _tile_of(scenario, tile_width):  # type: ignore[no-untyped-def]
+    """Return the tile holding ``scenario`` (unsigned division: no sign fix-up)."""
+    return np.int64(np.uint32(scenario) // np.uint32(tile_width))
 
-    The scenarios ``s = out_index[out + j]`` with ``b0 <= s < b0 + bw`` (one unsigned
-    compare each, into a bit mask of ``_HIT_WORD`` at a time: no branch per scenario)
-    get ``out_value[out + j] = -w_s sum_p q_p tile[i_p, s - b0]`` in storage order with
-    :func:`fmuladd`; with ``write`` False their tile entries are only prefetched (for
-    the segment ``SETTLE_PREFETCH`` ahead). Up to four scenarios share one sweep
-    over the positions, in independent chains; a sweep with fewer repeats its first
-    scenario (the same sum, written twice).
+
+@njit(parallel=True, cache=True)
+def _pair_requests(out_index, fallback, k, kq, tile_width, n_tiles, n_slots, start,  # type: ignore[no-untyped-def]
+                   req_seg, req_a, req_b):
+    """Write each settled segment's row slots, paired by tile, into the request list.
+
+    ``start[t * n_seg + g]`` is where the pairs of segment ``g`` in tile ``t`` begin;
+    it is advanced past them. Slots pair in row order within a tile; an odd one out is
+    paired with itself (``req_a == req_b``: the same sum, written twice).
     """
-    p0 = offsets[g]
-    p1 = offsets[g + 1]
-    for j0 in range(0, k, _HIT_WORD):
-        bits = 0
-        for j in range(j0, min(k, j0 + _HIT_WORD)):
-            if np.uint32(out_index[out + j] - b0) < np.uint32(bw):
-                bits |= 1 << (j - j0)
-        while bits != 0:
-            ja = lowest_bit(bits)
-            bits &= bits - 1
-            jb = _next_hit(bits, ja)
-            bits &= bits - 1
-            jc = _next_hit(bits, ja)
-            bits &= bits - 1
-            jd = _next_hit(bits, ja)
-            bits &= bits - 1
-            sa = out_index[out + j0 + ja]
-            sb = out_index[out + j0 + jb]
-            sc = out_index[out + j0 + jc]
-            sd = out_index[out + j0 + jd]
-            # unsigned offsets (every one in range): no negative-index wrapping per read
-            ca = np.uint64(sa - b0)
-            cb = np.uint64(sb - b0)
-            cc = np.uint64(sc - b0)
-            cd = np.uint64(sd - b0)
-            if not write:
-                for p in range(p0, p1):
-                    at = np.uint64(instrument[np.uint64(p)]) * np.uint64(tile_width)
-                    prefetch(tile, at + ca)
-                    prefetch(tile, at + cb)
-                    prefetch(tile, at + cc)
-                    prefetch(tile, at + cd)
+    n_seg = fallback.size
+    waiting = np.full((n_slots, n_tiles), -1, dtype=np.int32)
+    for g in prange(n_seg):
+        if fallback[g]:
+            continue
+        wait = waiting[_thread_id()]
+        out = g * kq
+        for j in range(k):
+            t = _tile_of(out_index[out + j], tile_width)
+            if wait[t] < 0:
+                wait[t] = j
                 continue
-            xa = xb = xc = xd = 0.0
-            for p in range(p0, p1):
-                up = np.uint64(p)
-                q = quantity[up]
-                at = np.uint64(instrument[up]) * np.uint64(tile_width)
-                xa = fmuladd(q, tile[at + ca], xa)
-                xb = fmuladd(q, tile[at + cb], xb)
-                xc = fmuladd(q, tile[at + cc], xc)
-                xd = fmuladd(q, tile[at + cd], xd)
-            out_value[out + j0 + ja] = (-weights[sa] if weighted else -1.0) * xa
-            out_value[out + j0 + jb] = (-weights[sb] if weighted else -1.0) * xb
-            out_value[out + j0 + jc] = (-weights[sc] if weighted else -1.0) * xc
-            out_value[out + j0 + jd] = (-weights[sd] if weighted else -1.0) * xd
+            at = start[t * n_seg + g]
+            start[t * n_seg + g] = at + 1
+            req_seg[at] = g
+            req_a[at] = wait[t]
+            req_b[at] = j
+            wait[t] = -1
+        for j in range(k):
+            t = _tile_of(out_index[out + j], tile_width)
+            if wait[t] >= 0:
+                at = start[t * n_seg + g]
+                start[t * n_seg + g] = at + 1
+                req_seg[at] = g
+                req_a[at] = wait[t]
+                req_b[at] = wait[t]
+                wait[t] = -1
 
 
 @njit(cache=True, inline="always")
-def _next_hit(bits, first):  # type: ignore[no-untyped-def]
-    """Return the lowest set bit of ``bits``, ``first`` where none (branch-free)."""
-    j = lowest_bit(bits | (1 << _HIT_WORD))
-    return j if j < _HIT_WORD else first
+def _pair_sums(tile, tile_width, b0, offsets, instrument, quantity, weights, weighted,  # type: ignore[no-untyped-def]
+               out_value, out_index, kq, g, ja, jb, write):
+    """Sum segment ``g``'s row slots ``ja`` and ``jb`` from the tile (or prefetch them).
+
+    ``out_value[g * kq + j] = -w_s sum_p q_p tile[i_p, s - b0]`` for ``s = out_index[g *
+    kq + j]``, in storage order with :func:`fmuladd`, the two sums in one sweep over the
+    positions (independent chains); with ``write`` False their tile entries are only
+    prefetched. Offsets are unsigned (every one in range): no negative-index wrapping.
+    """
+    sa = g * kq + ja
+    sb = g * kq + jb
+    ca = np.uint64(out_index[sa] - b0)
+    cb = np.uint64(out_index[sb] - b0)
+    p0 = offsets[g]
+    p1 = offsets[g + 1]
+    if not write:
+        for p in range(p0, p1):
+            at = np.uint64(instrument[np.uint64(p)]) * np.uint64(tile_width)
+            prefetch(tile, at + ca)
+            prefetch(tile, at + cb)
+        return
+    xa = xb = 0.0
+    for p in range(p0, p1):
+        up = np.uint64(p)
+        q = quantity[up]
+        at = np.uint64(instrument[up]) * np.uint64(tile_width)
+        xa = fmuladd(q, tile[at + ca], xa)
+        xb = fmuladd(q, tile[at + cb], xb)
+    out_value[sa] = (-weights[out_index[sa]] if weighted else -1.0) * xa
+    out_value[sb] = (-weights[out_index[sb]] if weighted else -1.0) * xb
 
 
 @njit(parallel=True, cache=True)

@@ -566,7 +566,8 @@ def _mixed_rows(pnl: FloatArray, positions: Positions, p: _Plan, tile_width: int
     top_value = aligned_empty(n_seg * stride)
     top_index = np.empty(n_seg * stride, dtype=np.int32)
     exact_rows(pnl, offsets, positions.instrument, quantity, p.weights, p.weighted, p.k,
-               bound, tile, width, filter_value, filter_index, top_value, top_index, fallback)
+               bound, tile, width, _slots(), filter_value, filter_index, top_value, top_index,
+               fallback)
     del tile, filter_value, filter_index
     redo = np.flatnonzero(fallback)
     counts = offsets[redo + 1] - offsets[redo]
