@@ -65,11 +65,15 @@ __all__ = [
     "merge_hits_4",
     "merge_hits_8",
     "merge_hits_16",
+    "pair_requests",
+    "pair_starts",
     "redo_rows",
     "reduce_many",
     "reduce_one",
     "row_abs_max",
     "segment_topk",
+    "settle_tile",
+    "sort_rows",
     "to_single",
     "vector_losses",
     "vector_topk",
@@ -850,7 +854,7 @@ def _settles(top_value, row, k, bound):  # type: ignore[no-untyped-def]
 
 @njit(parallel=True, cache=True)
 def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound,  # type: ignore[no-untyped-def]
-               tile, tile_width, n_slots, top_value, top_index, out_value, out_index, fallback):
+               tile_width, top_value, top_index, out_value, out_index, fallback, pairs):
     """Turn each segment's filter row of ``k + 1`` losses into its exact float64 top-k row.
 
     Row ``g`` of ``top_value``/``top_index`` holds the ``k + 1`` largest filter losses
@@ -864,14 +868,12 @@ def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound, 
     ``fallback[g]`` is set and the row is left for the caller to recompute in float64.
 
     With ``tile_width >= n_scenarios`` the losses are read from ``pnl`` itself in one
-    pass over the segments (``tile`` unused: the caller's choice where ``pnl`` fits the
-    shared cache). Otherwise they are summed from scenario tiles of ``tile_width``
-    columns copied into ``tile``, one tile at a time, as a list of requests: each
-    segment's row scenarios are paired by tile (:func:`_pair_requests`; a lone one is
-    paired with itself), each tile's pairs lie together, and a tile's pass runs over
-    its pairs only, two sums in one sweep over the segment's positions, the entries of
-    the pair ``SETTLE_PREFETCH`` ahead prefetched (:func:`_pair_sums`). ``n_slots``
-    (>= the number of threads) sizes the per-thread scratch of the pairing.
+    pass over the segments (the caller's choice where ``pnl`` fits the shared cache;
+    ``pairs`` empty). Otherwise only the row scenarios are written, and counted by
+    scenario tile of ``tile_width`` columns: ``pairs[1 + t * n_seg + g]`` (zeros on
+    entry) gets the number of segment ``g``'s in tile ``t``; the caller then settles
+    them from the tiles (:func:`pair_starts`, :func:`pair_requests`,
+    :func:`settle_tile`, :func:`sort_rows`).
 
     Notes
     -----
@@ -881,15 +883,11 @@ def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound, 
     ``(k + 1)``-th, below ``T - 2 b``, so a float64 loss below ``T - b``: strictly
     below the k-th, whatever the order of ties.
     """
-    n_instruments, n_scenarios = pnl.shape
+    n_scenarios = pnl.shape[1]
     n_seg = offsets.size - 1
     kp = top_value.size // max(1, n_seg)
     kq = out_value.size // max(1, n_seg)
     direct = tile_width >= n_scenarios
-    n_tiles = 1 if direct else (n_scenarios - 1) // tile_width + 1
-    # pairs[1 + t * n_seg + g]: the row scenarios of segment g in tile t, then (below)
-    # the start of each (tile, segment)'s pairs in the request list
-    pairs = np.zeros(0 if direct else n_tiles * n_seg + 1, dtype=np.int64)
     flat = pnl.reshape(-1)  # unsigned offsets into it: no negative-index wrapping
     for g in prange(n_seg):
         row = g * kp
@@ -916,32 +914,47 @@ def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound, 
             s = out_index[out + j]
             out_value[out + j] *= -weights[s] if weighted else -1.0
         _settle_row(out_value, out_index, out, k, kq)
-    if direct or n_seg == 0:
-        return
-    for x in range(1, pairs.size):  # scenarios -> pairs, then their running total
+
+
+@njit(cache=True)
+def pair_starts(pairs):  # type: ignore[no-untyped-def]
+    """Turn the per-(tile, segment) scenario counts of :func:`exact_rows` into pair starts.
+
+    ``pairs[x]`` becomes the number of pairs (``ceil(count / 2)``) of the entries before
+    ``x``: where each (tile, segment)'s pairs begin in the request list, tile by tile;
+    the last entry is the total.
+    """
+    for x in range(1, pairs.size):
         pairs[x] = pairs[x - 1] + (pairs[x] + 1) // 2
-    bases = pairs[::n_seg].copy()  # each tile's first pair, then the total
-    total = bases[n_tiles]
-    req_seg = np.empty(total, dtype=np.int32)
-    req_a = np.empty(total, dtype=np.int32)
-    req_b = np.empty(total, dtype=np.int32)
-    _pair_requests(out_index, fallback, k, kq, tile_width, n_tiles, n_slots, pairs, req_seg,
-                   req_a, req_b)
-    for t in range(n_tiles):
-        b0 = t * tile_width
-        bw = min(tile_width, n_scenarios - b0)
-        for i in prange(n_instruments):
-            copy_row(pnl, tile, i, tile_width, b0, bw)
-        r1 = bases[t + 1]
-        for r in prange(bases[t], r1):
-            ahead = r + SETTLE_PREFETCH
-            if ahead < r1:
-                _pair_sums(tile, tile_width, b0, offsets, instrument, quantity, weights,
-                           weighted, out_value, out_index, kq, req_seg[ahead], req_a[ahead],
-                           req_b[ahead], False)
+
+
+@njit(parallel=True, cache=True)
+def settle_tile(pnl, tile, tile_width, b0, r0, r1, offsets, instrument, quantity, weights,  # type: ignore[no-untyped-def]
+                weighted, out_value, out_index, kq, req_seg, req_a, req_b):
+    """Copy the scenario tile from ``b0`` into ``tile`` and settle its pairs ``r0 <= r < r1``.
+
+    Each pair (:func:`pair_requests`) gets its two sums in one sweep over the segment's
+    positions (:func:`_pair_sums`); the entries of the pair ``SETTLE_PREFETCH`` ahead
+    are prefetched.
+    """
+    n_instruments, n_scenarios = pnl.shape
+    bw = min(tile_width, n_scenarios - b0)
+    for i in prange(n_instruments):
+        copy_row(pnl, tile, i, tile_width, b0, bw)
+    for r in prange(r0, r1):
+        ahead = r + SETTLE_PREFETCH
+        if ahead < r1:
             _pair_sums(tile, tile_width, b0, offsets, instrument, quantity, weights, weighted,
-                       out_value, out_index, kq, req_seg[r], req_a[r], req_b[r], True)
-    for g in prange(n_seg):
+                       out_value, out_index, kq, req_seg[ahead], req_a[ahead], req_b[ahead],
+                       False)
+        _pair_sums(tile, tile_width, b0, offsets, instrument, quantity, weights, weighted,
+                   out_value, out_index, kq, req_seg[r], req_a[r], req_b[r], True)
+
+
+@njit(parallel=True, cache=True)
+def sort_rows(out_value, out_index, fallback, k, kq):  # type: ignore[no-untyped-def]
+    """Sort each settled row's ``k`` float64 losses (:func:`_settle_row`)."""
+    for g in prange(fallback.size):
         if not fallback[g]:
             _settle_row(out_value, out_index, g * kq, k, kq)
 
@@ -953,13 +966,15 @@ def _tile_of(scenario, tile_width):  # type: ignore[no-untyped-def]
 
 
 @njit(parallel=True, cache=True)
-def _pair_requests(out_index, fallback, k, kq, tile_width, n_tiles, n_slots, start,  # type: ignore[no-untyped-def]
-                   req_seg, req_a, req_b):
+def pair_requests(out_index, fallback, k, kq, tile_width, n_tiles, n_slots, start,  # type: ignore[no-untyped-def]
+                  req_seg, req_a, req_b):
     """Write each settled segment's row slots, paired by tile, into the request list.
 
-    ``start[t * n_seg + g]`` is where the pairs of segment ``g`` in tile ``t`` begin;
-    it is advanced past them. Slots pair in row order within a tile; an odd one out is
-    paired with itself (``req_a == req_b``: the same sum, written twice).
+    ``start[t * n_seg + g]`` (:func:`pair_starts`) is where the pairs of segment ``g`` in
+    tile ``t`` begin; it is advanced past them. Slots pair in row order within a tile;
+    an odd one out is paired with itself (``req_a == req_b``: the same sum, written
+    twice). ``req_a`` and ``req_b`` may be any integer type holding ``k - 1``; scratch
+    is per thread (``n_slots`` >= the number of threads).
     """
     n_seg = fallback.size
     waiting = np.full((n_slots, n_tiles), -1, dtype=np.int32)

@@ -50,9 +50,13 @@ from crossmargin.kernels._engine import (
     exact_rows,
     filter_bounds,
     finish,
+    pair_requests,
+    pair_starts,
     redo_rows,
     row_abs_max,
     segment_topk,
+    settle_tile,
+    sort_rows,
     to_single,
 )
 from crossmargin.kernels._validate import Positions, check_pnl, check_positions, int_vector
@@ -561,14 +565,16 @@ def _mixed_rows(pnl: FloatArray, positions: Positions, p: _Plan, tile_width: int
     filter_bounds(row_max, offsets, positions.instrument, quantity, w_max, bound)
     fallback = np.empty(n_seg, dtype=np.bool_)
     width = exact_tile_width(n_instruments, n_scenarios)
-    tile = aligned_empty(max(1, n_instruments) * width if width < n_scenarios else 1)
+    n_tiles = -(-n_scenarios // width)
     stride = _stride(p.k)
     top_value = aligned_empty(n_seg * stride)
     top_index = np.empty(n_seg * stride, dtype=np.int32)
+    pairs = np.zeros(n_tiles * n_seg + 1 if n_tiles > 1 and n_seg else 0, dtype=np.int64)
     exact_rows(pnl, offsets, positions.instrument, quantity, p.weights, p.weighted, p.k,
-               bound, tile, width, _slots(), filter_value, filter_index, top_value, top_index,
-               fallback)
-    del tile, filter_value, filter_index
+               bound, width, filter_value, filter_index, top_value, top_index, fallback, pairs)
+    del filter_value, filter_index
+    if pairs.size:
+        _settle_from_tiles(pnl, positions, p, width, pairs, top_value, top_index, fallback)
     redo = np.flatnonzero(fallback)
     counts = offsets[redo + 1] - offsets[redo]
     if redo.size and int(counts.sum()) * n_scenarios <= REDO_DIRECT_READS * pnl.size:
@@ -588,6 +594,37 @@ def _mixed_rows(pnl: FloatArray, positions: Positions, p: _Plan, tile_width: int
         values[redo, :p.k] = exact.value.reshape(redo.size, exact.stride)[:, :p.k]
         index[redo, :p.k] = exact.scenario.reshape(redo.size, exact.stride)[:, :p.k]
     return _Rows(top_value, top_index, stride)
+
+
+def _settle_from_tiles(pnl: FloatArray, positions: Positions, p: _Plan, width: int,
+                       pairs: IntArray, top_value: FloatArray,
+                       top_index: npt.NDArray[np.int32], fallback: npt.NDArray[np.bool_]) -> None:
+    """Settle the rows :func:`~crossmargin.kernels._engine.exact_rows` left to the tiles.
+
+    Its counts become a request list of row scenarios paired by tile of ``width``
+    scenarios (slots as bytes where ``k <= 256``), settled tile by tile, then each row
+    is sorted.
+    """
+    n_instruments = pnl.shape[0]
+    n_seg = fallback.size
+    n_tiles = (pairs.size - 1) // n_seg
+    kq = top_value.size // n_seg
+    pair_starts(pairs)
+    bases = pairs[::n_seg].copy()  # each tile's first pair, then the total
+    total = int(bases[-1])
+    slot_type = np.uint8 if p.k <= 256 else np.int32
+    req_seg = np.empty(total, dtype=np.int32)
+    req_a = np.empty(total, dtype=slot_type)
+    req_b = np.empty(total, dtype=slot_type)
+    pair_requests(top_index, fallback, p.k, kq, width, n_tiles, _slots(), pairs, req_seg,
+                  req_a, req_b)
+    del pairs
+    tile = aligned_empty(max(1, n_instruments) * width)
+    for t in range(n_tiles):
+        settle_tile(pnl, tile, width, t * width, int(bases[t]), int(bases[t + 1]),
+                    positions.offsets, positions.instrument, positions.quantity, p.weights,
+                    p.weighted, top_value, top_index, kq, req_seg, req_a, req_b)
+    sort_rows(top_value, top_index, fallback, p.k, kq)
 
 
 def account_totals(
