@@ -363,6 +363,14 @@ def test_mixed_precision_settles_from_pnl_or_tiles(direct: int, tile_bytes: int)
             assert_same(*_both(book.kwargs(), reduction))
 
 
+def test_mixed_precision_settles_long_rows_from_tiles() -> None:
+    """Beyond k = 256 the settle's request list holds its row slots as int32, not bytes."""
+    book = make_book(9, n_seg=400, n_inst=30, n_scen=700, max_pos=12)
+    with patch.object(reduce_module, "EXACT_DIRECT_BYTES", 0), \
+            patch.object(reduce_module, "EXACT_TILE_BYTES", 8 * 30 * 50):
+        assert_same(*_both(book.kwargs(), ExpectedShortfall(k=300)))
+
+
 def test_shared_cache_size_is_the_highest_level(tmp_path: Path) -> None:
     """The last-level cache as Linux reports it; unreadable entries are skipped."""
     for index, (level, size) in enumerate([("1", "48K"), ("2", "2048K"), ("3", "260M"),

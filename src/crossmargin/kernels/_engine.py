@@ -871,7 +871,7 @@ def exact_rows(pnl, offsets, instrument, quantity, weights, weighted, k, bound, 
     pass over the segments (the caller's choice where ``pnl`` fits the shared cache;
     ``pairs`` empty). Otherwise only the row scenarios are written, and counted by
     scenario tile of ``tile_width`` columns: ``pairs[1 + t * n_seg + g]`` (zeros on
-    entry) gets the number of segment ``g``'s in tile ``t``; the caller then settles
+    entry) gets how many of segment ``g``'s lie in tile ``t``; the caller then settles
     them from the tiles (:func:`pair_starts`, :func:`pair_requests`,
     :func:`settle_tile`, :func:`sort_rows`).
 
@@ -987,22 +987,24 @@ def pair_requests(out_index, fallback, k, kq, tile_width, n_tiles, n_slots, star
             t = _tile_of(out_index[out + j], tile_width)
             if wait[t] < 0:
                 wait[t] = j
-                continue
-            at = start[t * n_seg + g]
-            start[t * n_seg + g] = at + 1
-            req_seg[at] = g
-            req_a[at] = wait[t]
-            req_b[at] = j
-            wait[t] = -1
-        for j in range(k):
+            else:
+                _add_pair(start, t * n_seg + g, req_seg, req_a, req_b, g, wait[t], j)
+                wait[t] = -1
+        for j in range(k):  # the odd ones out
             t = _tile_of(out_index[out + j], tile_width)
             if wait[t] >= 0:
-                at = start[t * n_seg + g]
-                start[t * n_seg + g] = at + 1
-                req_seg[at] = g
-                req_a[at] = wait[t]
-                req_b[at] = wait[t]
+                _add_pair(start, t * n_seg + g, req_seg, req_a, req_b, g, wait[t], wait[t])
                 wait[t] = -1
+
+
+@njit(cache=True, inline="always")
+def _add_pair(start, x, req_seg, req_a, req_b, g, ja, jb):  # type: ignore[no-untyped-def]
+    """Append the pair ``(ja, jb)`` of segment ``g`` at ``start[x]`` and advance it."""
+    at = start[x]
+    start[x] = at + 1
+    req_seg[at] = g
+    req_a[at] = ja
+    req_b[at] = jb
 
 
 @njit(cache=True, inline="always")

@@ -618,7 +618,6 @@ def _settle_from_tiles(pnl: FloatArray, positions: Positions, p: _Plan, width: i
     req_b = np.empty(total, dtype=slot_type)
     pair_requests(top_index, fallback, p.k, kq, width, n_tiles, _slots(), pairs, req_seg,
                   req_a, req_b)
-    del pairs
     tile = aligned_empty(max(1, n_instruments) * width)
     for t in range(n_tiles):
         settle_tile(pnl, tile, width, t * width, int(bases[t]), int(bases[t + 1]),
