@@ -419,3 +419,14 @@ def test_unknown_precision_is_an_input_error() -> None:
     book = make_book(1)
     with pytest.raises(InputError, match="precision"):
         reduce_segments(**book.kwargs(), reduction=MaxLoss(), precision="half")
+
+
+@pytest.mark.parametrize(("n", "itemsize"), [(1, 4), (5, 4), (16, 4), (17, 4), (64, 8), (1000, 8)])
+def test_per_thread_rows_never_share_a_cache_line(n: int, itemsize: int) -> None:
+    """Rows of per-thread scratch are whole lines and one more (kernels._engine._row_items):
+    however the array is aligned, the items two threads write are a line apart."""
+    from crossmargin.kernels._engine import _row_items
+
+    row_bytes = _row_items(n, itemsize) * itemsize
+    assert row_bytes % 64 == 0
+    assert row_bytes >= n * itemsize + 64
