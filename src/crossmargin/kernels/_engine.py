@@ -540,15 +540,21 @@ def _make_merge(n_vec: int, lanes: int = _LANES) -> Any:
             s_vec = bcast(builder.trunc(builder.add(s0_v, s_intp), i32), ivec)
             old_d = [builder.load(slot) for slot in d_slots]
             old_i = [builder.load(slot) for slot in i_slots]
+            # a slot takes x where it holds less; it takes its predecessor's entry where
+            # that one holds less (the row decreases): the take mask moved one lane up,
+            # so the comparison runs on the row itself, not on its shifted copy
+            takes = [builder.fcmp_ordered("<", d, x_vec) for d in old_d]
+            none = ir.Constant(takes[0].type, [0] * lanes)
             for j in range(n_vec):
                 if j == 0:
                     prev_d = builder.shuffle_vector(old_d[0], inf_vec, first)
                     prev_i = builder.shuffle_vector(old_i[0], zero_ivec, first)
+                    shift = builder.shuffle_vector(takes[0], none, first)
                 else:
                     prev_d = builder.shuffle_vector(old_d[j - 1], old_d[j], carry)
                     prev_i = builder.shuffle_vector(old_i[j - 1], old_i[j], carry)
-                shift = builder.fcmp_ordered("<", prev_d, x_vec)
-                take = builder.fcmp_ordered("<", old_d[j], x_vec)
+                    shift = builder.shuffle_vector(takes[j - 1], takes[j], carry)
+                take = takes[j]
                 builder.store(builder.select(shift, prev_d,
                                              builder.select(take, x_vec, old_d[j])), d_slots[j])
                 builder.store(builder.select(shift, prev_i,
