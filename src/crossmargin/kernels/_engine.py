@@ -7,7 +7,8 @@ across scenarios. The loops are small, so they are emitted directly:
 - :func:`accumulate_chunk`: for each segment of a chunk, ``ACC_WIDTH`` scenario sums live
   in vector registers while the segment's positions stream past, each adding
   ``quantity x tile row`` with a fused multiply-add; the tile row of the position
-  ``PREFETCH_DISTANCE`` ahead is prefetched. The sums leave the registers with a bit mask
+  ``PREFETCH_DISTANCE`` ahead is prefetched (its first ``SINGLE_PREFETCH_LINES`` lines in
+  float32). The sums leave the registers with a bit mask
   of the scenarios that may enter the segment's running top-k.
 - ``merge_hits_<n>``: inserts the flagged scenarios into a segment's sorted top-k row held
   in registers, branch-free: ``n`` float64 vectors of 4 slots (``n`` up to 4), or one
@@ -49,6 +50,7 @@ __all__ = [
     "MODE_TOP",
     "PREFETCH_DISTANCE",
     "SETTLE_PREFETCH",
+    "SINGLE_PREFETCH_LINES",
     "acc_width",
     "accumulate_chunk",
     "add_row",
@@ -89,6 +91,12 @@ _LANES = 4
 BOUND_GROUPS = 16
 #: How many positions ahead the tile row is prefetched.
 PREFETCH_DISTANCE = 16
+#: Lines of that row the float32 pass prefetches (the float64 pass: every line). Its
+#: rows (1 MiB L2, Zen 4) are in cache more often, and a prefetch instruction per line
+#: cost more than it saved: filter 0.427-0.464 s with the first line against
+#: 0.433-0.486 s with all four, interleaved runs; the float64 pass lost with one line
+#: (0.997-1.045 s against 0.983-0.988 s).
+SINGLE_PREFETCH_LINES = 1
 #: How many pairs of its request list ahead the float64 settle prefetches tile entries.
 SETTLE_PREFETCH = 8
 _LINE_BYTES = 64
@@ -168,7 +176,7 @@ def _accumulate_chunk(
         width = acc_width(single)
         evec = ir.VectorType(elem, elem_lanes)
         n_acc = width // elem_lanes
-        n_lines = width * (4 if single else 8) // _LINE_BYTES
+        n_lines = SINGLE_PREFETCH_LINES if single else width * 8 // _LINE_BYTES
 
         def const(value: int) -> Any:
             return ir.Constant(intp, value)
