@@ -49,6 +49,7 @@ __all__ = [
     "MODE_MEAN",
     "MODE_TOP",
     "PREFETCH_DISTANCE",
+    "SETTLE_LOCALITY",
     "SETTLE_PREFETCH",
     "SINGLE_PREFETCH_LINES",
     "acc_width",
@@ -99,6 +100,10 @@ PREFETCH_DISTANCE = 16
 SINGLE_PREFETCH_LINES = 1
 #: How many pairs of its request list ahead the float64 settle prefetches tile entries.
 SETTLE_PREFETCH = 8
+#: The locality hint of those prefetches: 2 (``prefetcht1``) rather than the filter's 3
+#: (``prefetcht0``): the settle's tile passes took 0.109-0.116 s against 0.141-0.155 s
+#: with 3 (interleaved runs, benchmark book, Zen 4); the filter lost with 2.
+SETTLE_LOCALITY = 2
 _LINE_BYTES = 64
 
 
@@ -362,7 +367,11 @@ def _lowest_bit(typingctx: Any, word: Any) -> Any:
 
 @intrinsic
 def _prefetch(typingctx: Any, arr: Any, index: Any) -> Any:
-    """Prefetch the cache line of ``arr[index]`` (1-d array, no bounds check) for reading."""
+    """Prefetch the cache line of ``arr[index]`` (1-d array, no bounds check) for reading.
+
+    With ``SETTLE_LOCALITY`` (LLVM's locality hint: 2 is x86's ``prefetcht1``), for the
+    settle's random reads of its tile.
+    """
     if not isinstance(arr, types.Array) or arr.ndim != 1 or not isinstance(index, types.Integer):
         return None
     sig = types.void(arr, index)
@@ -375,7 +384,8 @@ def _prefetch(typingctx: Any, arr: Any, index: Any) -> Any:
             builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
             "llvm.prefetch.p0i8")
         address = builder.bitcast(builder.gep(data, [args[1]]), i8p)
-        builder.call(fn, [address, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        builder.call(fn, [address, ir.Constant(i32, 0), ir.Constant(i32, SETTLE_LOCALITY),
+                          ir.Constant(i32, 1)])
         return context.get_dummy_value()
 
     return sig, codegen
