@@ -26,6 +26,7 @@ from crossmargin.kernels import (
     warmup,
 )
 from crossmargin.kernels import reduce as reduce_module
+from crossmargin.kernels._engine import _row_items
 from crossmargin.kernels.reference import (
     dense_losses,
     reduce_losses,
@@ -425,8 +426,6 @@ def test_unknown_precision_is_an_input_error() -> None:
 def test_per_thread_rows_never_share_a_cache_line(n: int, itemsize: int) -> None:
     """Rows of per-thread scratch are whole lines and one more (kernels._engine._row_items):
     however the array is aligned, the items two threads write are a line apart."""
-    from crossmargin.kernels._engine import _row_items
-
     row_bytes = _row_items(n, itemsize) * itemsize
     assert row_bytes % 64 == 0
     assert row_bytes >= n * itemsize + 64
